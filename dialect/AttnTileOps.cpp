@@ -1,0 +1,74 @@
+//===- AttnTileOps.cpp - verifiers of the tiled-level attn ops ------------===//
+
+#include "dialect/AttnOps.h"
+
+using namespace mlir;
+using namespace flashc::attn;
+
+/// A tile of rank r - 2 moves rows of a global tensor of rank r: the inner
+/// sizes must agree.
+static LogicalResult verifyTileOfTensor(Operation *op, MemRefType tile,
+                                        MemRefType tensor, bool sameElt) {
+  if (tile.getRank() != tensor.getRank() - 2)
+    return op->emitOpError() << "tile of rank " << tile.getRank()
+                             << " cannot hold rows of a rank-"
+                             << tensor.getRank() << " tensor (expected rank "
+                             << tensor.getRank() - 2 << ")";
+  if (!tile.hasStaticShape())
+    return op->emitOpError() << "tile must have a static shape, got " << tile;
+  if (tile.getRank() == 2 && tile.getDimSize(1) != tensor.getDimSize(3))
+    return op->emitOpError()
+           << "tile row length " << tile.getDimSize(1)
+           << " does not match the tensor's last dimension "
+           << tensor.getDimSize(3);
+  if (sameElt && tile.getElementType() != tensor.getElementType())
+    return op->emitOpError() << "tile element type " << tile.getElementType()
+                             << " does not match the tensor's "
+                             << tensor.getElementType();
+  return success();
+}
+
+LogicalResult TileLoadOp::verify() {
+  return verifyTileOfTensor(*this, getTile().getType(), getSource().getType(),
+                            /*sameElt=*/true);
+}
+
+LogicalResult TileStoreOp::verify() {
+  return verifyTileOfTensor(*this, getTile().getType(), getDest().getType(),
+                            /*sameElt=*/false);
+}
+
+LogicalResult TileCopyOp::verify() {
+  if (getSource().getType().getShape() != getDest().getType().getShape())
+    return emitOpError() << "source shape and destination shape differ: "
+                         << getSource().getType() << " vs "
+                         << getDest().getType();
+  return success();
+}
+
+LogicalResult TileMatmulOp::verify() {
+  ArrayRef<int64_t> a = getLhs().getType().getShape();
+  ArrayRef<int64_t> b = getRhs().getType().getShape();
+  ArrayRef<int64_t> c = getAcc().getType().getShape();
+  int64_t m = getTransposeA() ? a[1] : a[0];
+  int64_t ka = getTransposeA() ? a[0] : a[1];
+  int64_t kb = getTransposeB() ? b[1] : b[0];
+  int64_t n = getTransposeB() ? b[0] : b[1];
+  if (ka != kb)
+    return emitOpError() << "contraction sizes differ: op(A) is " << m << "x"
+                         << ka << ", op(B) is " << kb << "x" << n;
+  if (c[0] != m || c[1] != n)
+    return emitOpError() << "accumulator must be " << m << "x" << n
+                         << ", got " << c[0] << "x" << c[1];
+  return success();
+}
+
+LogicalResult TileSoftmaxUpdateOp::verify() {
+  int64_t rows = getScores().getType().getDimSize(0);
+  if (getMax().getType().getDimSize(0) != rows ||
+      getSum().getType().getDimSize(0) != rows ||
+      getAcc().getType().getDimSize(0) != rows)
+    return emitOpError() << "max, sum and acc must have " << rows
+                         << " rows, like the score tile";
+  return success();
+}
