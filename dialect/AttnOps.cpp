@@ -166,10 +166,14 @@ static LogicalResult verifyClauses(OpT op, const Dims &dims) {
     return op.emitOpError(
         "'window' needs both bounds: window(left, right)");
   if (op.getWindowLeft()) {
-    if (*op.getWindowLeft() < 0 || *op.getWindowRight() < 0)
+    // The generated getters return I64Attr values as uint64_t; read them
+    // signed, or a negative bound would pass as a huge one.
+    int64_t left = op.getWindowLeftAttr().getInt();
+    int64_t right = op.getWindowRightAttr().getInt();
+    if (left < 0 || right < 0)
       return op.emitOpError()
-             << "'window' bounds must be non-negative, got window("
-             << *op.getWindowLeft() << ", " << *op.getWindowRight() << ")";
+             << "'window' bounds must be non-negative, got window(" << left
+             << ", " << right << ")";
   }
 
   if (op.getDropoutP().has_value() != op.getDropoutSeed().has_value())
