@@ -27,7 +27,7 @@ class Attn_TileOp<string mnemonic, list<Trait> traits = []>
 defvar Attn_TileCoords = (ins Index:$batch, Index:$head, Index:$row0,
                                Index:$col0);
 defvar Attn_TileCoordsFormat =
-    "`at` `[` $batch `,` $head `,` $row0 `,` $col0 `]`";
+    "`at` ` ` `[` $batch `,` $head `,` $row0 `,` $col0 `]`";
 
 def Attn_TileFillOp : Attn_TileOp<"fill"> {
   let summary = "fills a tile with a constant";
@@ -201,7 +201,7 @@ def Attn_TileMaskOp : Attn_TileOp<"mask", [SingleBlock]> {
                             OptionalAttr<I64Attr>:$window_right));
   let regions = (region AnyRegion:$mask);
   let assemblyFormat = !strconcat("$scores ", Attn_TileCoordsFormat, [{
-    `shift` $shift `bounds` `[` $seq_q `,` $seq_k `]` (`causal` $causal^)?
+    `shift` $shift `bounds` ` ` `[` $seq_q `,` $seq_k `]` (`causal` $causal^)?
     (`window` `(` $window_left^ `,` $window_right `)`)? (`mask` $mask^)?
     attr-dict `:` type($scores)
   }]);
