@@ -21,7 +21,8 @@ llvm_config.use_default_substitutions()
 
 # Name the LLVM 22 tools explicitly: unqualified ones on PATH may be older.
 tool_dirs = [config.flashc_tools_dir, config.llvm_tools_dir]
-tools = ["flashc-opt", "flashc", ToolSubst("FileCheck", unresolved="fatal")]
+tools = ["flashc-opt", "flashc", "not", "count", "split-file",
+         ToolSubst("FileCheck", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # GPU execution tests are opt-in: they need a GPU and a driver.

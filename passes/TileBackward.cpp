@@ -1,0 +1,276 @@
+//===- TileBackward.cpp - attn.attention_grad to tiled backward kernels ---===//
+
+#include "passes/KernelABI.h"
+#include "passes/KernelBuilder.h"
+#include "passes/Passes.h"
+#include "passes/TilingUtils.h"
+
+#include "dialect/AttnOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+
+namespace flashc {
+
+#define GEN_PASS_DEF_ATTNTILEBACKWARDPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+/// Sizes every backward kernel reads off its arguments.
+struct Sizes {
+  Value batch, headsQ, seqQ, headsKV, seqK, group;
+};
+
+/// Builds the three backward kernels of one attn.attention_grad.
+class BackwardBuilder {
+public:
+  BackwardBuilder(ImplicitLocOpBuilder &b, KernelBuilder &kb)
+      : b(b), kb(kb), cfg(kb.config()), br(kb.tiles().blockQ),
+        bc(kb.tiles().blockK), d(cfg.shape.headDim),
+        dv(cfg.shape.headDimV) {}
+
+  void buildPrep(ModuleOp module, StringRef base);
+  void buildDkDv(ModuleOp module, StringRef base);
+  void buildDq(ModuleOp module, StringRef base);
+
+private:
+  Sizes readSizes(Value q, Value k) {
+    Sizes s;
+    s.batch = memref::DimOp::create(b, q, 0);
+    s.headsQ = memref::DimOp::create(b, q, 1);
+    s.seqQ = memref::DimOp::create(b, q, 2);
+    s.headsKV = memref::DimOp::create(b, k, 1);
+    s.seqK = memref::DimOp::create(b, k, 2);
+    s.group = arith::DivUIOp::create(b, s.headsQ, s.headsKV);
+    return s;
+  }
+
+  /// Tiles of one query block: Q, dO, LSE and D.
+  struct QueryTiles {
+    Value q, dout, lse, delta;
+  };
+  QueryTiles queryTiles() {
+    return {kb.tile({br, d}, cfg.elementType),
+            kb.tile({br, dv}, cfg.elementType), kb.f32Tile({br}),
+            kb.f32Tile({br})};
+  }
+  void loadQueryTiles(Kernel &kernel, const QueryTiles &t, Value bi, Value h,
+                      Value q0, Value nq) {
+    Value rows = arith::SubIOp::create(b, nq, q0);
+    attn::TileLoadOp::create(b, kernel.arg(ArgRole::Q), bi, h, q0, rows, t.q);
+    attn::TileLoadOp::create(b, kernel.arg(ArgRole::DOut), bi, h, q0, rows,
+                             t.dout);
+    attn::TileLoadOp::create(b, kernel.arg(ArgRole::Lse), bi, h, q0, rows,
+                             t.lse);
+    attn::TileLoadOp::create(b, kernel.arg(ArgRole::Delta), bi, h, q0, rows,
+                             t.delta);
+  }
+
+  /// Scratch tiles of the recomputation, all Br x Bc.
+  struct Scratch {
+    Value raw, probs, grads, dropped;
+  };
+  Scratch scratch(bool forDvNeeded) {
+    Scratch s{kb.f32Tile({br, bc}), kb.f32Tile({br, bc}),
+              kb.f32Tile({br, bc}), nullptr};
+    if (cfg.hasDropout() && forDvNeeded)
+      s.dropped = kb.f32Tile({br, bc});
+    return s;
+  }
+
+  /// Recomputes P and dS for one (query tile, key tile) pair:
+  ///   S = modifiers(scale Q K^T), masked if partial; P = exp(S - LSE);
+  ///   dP = (dO V^T) * Z; dS = P * (dP - D) * d(modifiers).
+  /// Returns the tile to multiply into dV (P * Z, or P without dropout);
+  /// `forDvNeeded` is false in the dQ kernel, which has no dV.
+  Value recompute(Kernel &kernel, const KernelBuilder::ScoreTile &at,
+                  const QueryTiles &qt, Value kTile, Value vTile, Value full,
+                  const Scratch &s, bool forDvNeeded) {
+    kb.emitScores(at, qt.q, kTile, s.probs, s.raw);
+    kb.emitMaskIfPartial(at, s.probs, full);
+    attn::TileExpLseOp::create(b, s.probs, qt.lse);
+    Value forDv = s.probs;
+    if (cfg.hasDropout() && forDvNeeded) {
+      attn::TileCopyOp::create(b, s.probs, s.dropped);
+      kb.emitDropout(at, s.dropped, kernel);
+      forDv = s.dropped;
+    }
+    attn::TileMatmulOp::create(b, qt.dout, vTile, s.grads, nullptr,
+                               b.getUnitAttr(), nullptr,
+                               b.getF64FloatAttr(1.0));
+    kb.emitDropout(at, s.grads, kernel);
+    attn::TileSoftmaxGradOp::create(b, s.probs, s.grads, qt.delta);
+    kb.emitScoreGrad(at, s.grads, s.raw);
+    return forDv;
+  }
+
+  ImplicitLocOpBuilder &b;
+  KernelBuilder &kb;
+  const attn::AttentionConfig &cfg;
+  int64_t br, bc, d, dv;
+};
+} // namespace
+
+void BackwardBuilder::buildPrep(ModuleOp module, StringRef base) {
+  Kernel kernel = kb.createKernel(module, base, abi::kBackwardPrep,
+                                  {ArgRole::O, ArgRole::DOut, ArgRole::Delta});
+  Value o = kernel.arg(ArgRole::O), dout = kernel.arg(ArgRole::DOut);
+  Value batch = memref::DimOp::create(b, o, 0);
+  Value heads = memref::DimOp::create(b, o, 1);
+  Value seqQ = memref::DimOp::create(b, o, 2);
+  Value qBlocks = arith::CeilDivUIOp::create(b, seqQ, kb.cst(br));
+  emitGrid(b, {batch, heads, qBlocks}, [&](ValueRange ivs) {
+    Value q0 = arith::MulIOp::create(b, ivs[2], kb.cst(br));
+    Value rows = arith::SubIOp::create(b, seqQ, q0);
+    Value oTile = kb.tile({br, dv}, cfg.elementType);
+    Value doTile = kb.tile({br, dv}, cfg.elementType);
+    Value delta = kb.f32Tile({br});
+    attn::TileLoadOp::create(b, o, ivs[0], ivs[1], q0, rows, oTile);
+    attn::TileLoadOp::create(b, dout, ivs[0], ivs[1], q0, rows, doTile);
+    // D = rowsum(dO * O)
+    attn::TileRowDotOp::create(b, doTile, oTile, delta);
+    attn::TileStoreOp::create(b, delta, kernel.arg(ArgRole::Delta), ivs[0],
+                              ivs[1], q0, rows, nullptr);
+  });
+}
+
+void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
+  Kernel kernel = kb.createKernel(
+      module, base, abi::kBackwardDkDv,
+      {ArgRole::Q, ArgRole::K, ArgRole::V, ArgRole::DOut, ArgRole::Lse,
+       ArgRole::Delta, ArgRole::DK, ArgRole::DV});
+  Value k = kernel.arg(ArgRole::K), v = kernel.arg(ArgRole::V);
+  Sizes sz = readSizes(kernel.arg(ArgRole::Q), k);
+  Value kBlocks = arith::CeilDivUIOp::create(b, sz.seqK, kb.cst(bc));
+
+  // One CTA per (batch, KV head, KV block): dK and dV of the block collect
+  // every query head of the group on chip, then are written once.
+  emitGrid(b, {sz.batch, sz.headsKV, kBlocks}, [&](ValueRange ivs) {
+    Value bi = ivs[0], hk = ivs[1];
+    Value k0 = arith::MulIOp::create(b, ivs[2], kb.cst(bc));
+    Value nq = kb.seqLen(kernel.arg(ArgRole::SeqLensQ), bi, sz.seqQ);
+    Value nk = kb.seqLen(kernel.arg(ArgRole::SeqLensK), bi, sz.seqK);
+    Value shift = kb.shift(nq, nk);
+    Value kvRows = arith::SubIOp::create(b, nk, k0);
+    Value kTile = kb.tile({bc, d}, cfg.elementType);
+    Value vTile = kb.tile({bc, dv}, cfg.elementType);
+    attn::TileLoadOp::create(b, k, bi, hk, k0, kvRows, kTile);
+    attn::TileLoadOp::create(b, v, bi, hk, k0, kvRows, vTile);
+    Value dk = kb.f32Tile({bc, d}), dvAcc = kb.f32Tile({bc, dv});
+    attn::TileFillOp::create(b, dk, b.getF32FloatAttr(0.0f));
+    attn::TileFillOp::create(b, dvAcc, b.getF32FloatAttr(0.0f));
+    QueryTiles qt = queryTiles();
+    Scratch s = scratch(/*forDvNeeded=*/true);
+
+    auto heads = scf::ForOp::create(b, kb.cst(0), sz.group, kb.cst(1));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(heads.getBody()->getTerminator());
+      Value h = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, hk, sz.group), heads.getInductionVar());
+      BlockBoundsInputs<Value> bounds{k0, bc, nk, br, nq, shift};
+      kb.forEachBlock(
+          bounds, /*queryIsFixed=*/false,
+          kernel.arg(ArgRole::LayoutOffsets),
+          kernel.arg(ArgRole::LayoutBlocks), bi, h,
+          [&](Value i, Value full) {
+            Value q0 = arith::MulIOp::create(b, i, kb.cst(br));
+            loadQueryTiles(kernel, qt, bi, h, q0, nq);
+            KernelBuilder::ScoreTile at{bi, h, q0, k0, shift, sz.headsQ,
+                                        nq, nk};
+            Value forDv =
+                recompute(kernel, at, qt, kTile, vTile, full, s, true);
+            // dV += (P * Z)^T dO;  dK += scale dS^T Q
+            attn::TileMatmulOp::create(b, forDv, qt.dout, dvAcc,
+                                       b.getUnitAttr(), nullptr,
+                                       b.getUnitAttr(),
+                                       b.getF64FloatAttr(1.0));
+            attn::TileMatmulOp::create(b, s.grads, qt.q, dk, b.getUnitAttr(),
+                                       nullptr, b.getUnitAttr(),
+                                       b.getF64FloatAttr(cfg.scale));
+          });
+    }
+    Value outRows = arith::SubIOp::create(b, sz.seqK, k0);
+    attn::TileStoreOp::create(b, dk, kernel.arg(ArgRole::DK), bi, hk, k0,
+                              outRows, nullptr);
+    attn::TileStoreOp::create(b, dvAcc, kernel.arg(ArgRole::DV), bi, hk, k0,
+                              outRows, nullptr);
+  });
+}
+
+void BackwardBuilder::buildDq(ModuleOp module, StringRef base) {
+  Kernel kernel = kb.createKernel(
+      module, base, abi::kBackwardDq,
+      {ArgRole::Q, ArgRole::K, ArgRole::V, ArgRole::DOut, ArgRole::Lse,
+       ArgRole::Delta, ArgRole::DQ});
+  Value k = kernel.arg(ArgRole::K), v = kernel.arg(ArgRole::V);
+  Sizes sz = readSizes(kernel.arg(ArgRole::Q), k);
+  Value qBlocks = arith::CeilDivUIOp::create(b, sz.seqQ, kb.cst(br));
+
+  // One CTA per (batch, query head, query block), walking key blocks as the
+  // forward pass does: dQ is owned by one CTA, so no atomics are needed.
+  emitGrid(b, {sz.batch, sz.headsQ, qBlocks}, [&](ValueRange ivs) {
+    Value bi = ivs[0], h = ivs[1];
+    Value hk = arith::DivUIOp::create(b, h, sz.group);
+    Value q0 = arith::MulIOp::create(b, ivs[2], kb.cst(br));
+    Value nq = kb.seqLen(kernel.arg(ArgRole::SeqLensQ), bi, sz.seqQ);
+    Value nk = kb.seqLen(kernel.arg(ArgRole::SeqLensK), bi, sz.seqK);
+    Value shift = kb.shift(nq, nk);
+    QueryTiles qt = queryTiles();
+    loadQueryTiles(kernel, qt, bi, h, q0, nq);
+    Value dq = kb.f32Tile({br, d});
+    attn::TileFillOp::create(b, dq, b.getF32FloatAttr(0.0f));
+    Value kTile = kb.tile({bc, d}, cfg.elementType);
+    Value vTile = kb.tile({bc, dv}, cfg.elementType);
+    Scratch s = scratch(/*forDvNeeded=*/false);
+
+    BlockBoundsInputs<Value> bounds{q0, br, nq, bc, nk, shift};
+    kb.forEachBlock(
+        bounds, /*queryIsFixed=*/true, kernel.arg(ArgRole::LayoutOffsets),
+        kernel.arg(ArgRole::LayoutBlocks), bi, h, [&](Value j, Value full) {
+          Value k0 = arith::MulIOp::create(b, j, kb.cst(bc));
+          Value rows = arith::SubIOp::create(b, nk, k0);
+          attn::TileLoadOp::create(b, k, bi, hk, k0, rows, kTile);
+          attn::TileLoadOp::create(b, v, bi, hk, k0, rows, vTile);
+          KernelBuilder::ScoreTile at{bi, h, q0, k0, shift, sz.headsQ, nq,
+                                      nk};
+          recompute(kernel, at, qt, kTile, vTile, full, s, false);
+          // dQ += scale dS K
+          attn::TileMatmulOp::create(b, s.grads, kTile, dq, nullptr, nullptr,
+                                     b.getUnitAttr(),
+                                     b.getF64FloatAttr(cfg.scale));
+        });
+    Value outRows = arith::SubIOp::create(b, sz.seqQ, q0);
+    attn::TileStoreOp::create(b, dq, kernel.arg(ArgRole::DQ), bi, h, q0,
+                              outRows, nullptr);
+  });
+}
+
+LogicalResult buildBackwardKernels(attn::AttentionGradOp op, ModuleOp module,
+                                   StringRef baseName) {
+  FailureOr<TileSizes> tiles = getTileSizes(op);
+  if (failed(tiles))
+    return failure();
+  attn::AttentionConfig config = attn::getAttentionConfig(op);
+  ImplicitLocOpBuilder b(op.getLoc(), op.getContext());
+  KernelBuilder kb(b, config, *tiles, analyzeMasks(config));
+  BackwardBuilder bb(b, kb);
+  bb.buildPrep(module, baseName);
+  bb.buildDkDv(module, baseName);
+  bb.buildDq(module, baseName);
+  return success();
+}
+
+namespace {
+struct AttnTileBackwardPass
+    : impl::AttnTileBackwardPassBase<AttnTileBackwardPass> {
+  void runOnOperation() override {
+    if (failed(replaceSpecFunctions<attn::AttentionGradOp>(
+            getOperation(), buildBackwardKernels)))
+      signalPassFailure();
+  }
+};
+} // namespace
+
+} // namespace flashc

@@ -1,0 +1,36 @@
+//===- TilingUtils.cpp - driver helpers of the tiling passes --------------===//
+
+#include "passes/TilingUtils.h"
+
+#include "dialect/AttnOps.h"
+
+using namespace mlir;
+
+namespace flashc {
+
+FailureOr<TileSizes> getTileSizes(Operation *op) {
+  auto sizes = op->getAttrOfType<DenseI64ArrayAttr>(kTileSizesAttr);
+  if (!sizes || sizes.size() != 2)
+    return op->emitError() << "has no '" << kTileSizesAttr
+                           << "' attribute; run attn-select-tiles first";
+  return TileSizes{sizes[0], sizes[1]};
+}
+
+void eraseTiledSpecFunctions(ModuleOp module) {
+  SmallVector<func::FuncOp> done;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    bool hasSpec = false, allTiled = true;
+    func.walk([&](Operation *op) {
+      if (!isa<attn::AttentionOp, attn::AttentionGradOp>(op))
+        return;
+      hasSpec = true;
+      allTiled &= op->hasAttr(kTiledAttr);
+    });
+    if (hasSpec && allTiled)
+      done.push_back(func);
+  }
+  for (func::FuncOp func : done)
+    func.erase();
+}
+
+} // namespace flashc

@@ -1,0 +1,62 @@
+// RUN: flashc-opt %s -split-input-file -attn-select-tiles="block-q=16 block-k=32" -attn-tile-backward | FileCheck %s
+
+// Three kernels by recomputation: D = rowsum(dO * O); dK/dV over a grid of
+// KV blocks (query heads of the GQA group and query blocks looped on chip);
+// dQ over a grid of query blocks. No atomics, no N x N buffer.
+
+// CHECK-LABEL: func.func @train_bwd_prep(
+// CHECK-SAME: attn.kernel_kind = "bwd_prep"
+// CHECK: scf.forall
+// CHECK: attn.tile.row_dot %{{.+}}, %{{.+}}, %[[D:.+]] : memref<16x64xf16>, memref<16x64xf16>, memref<16xf32>
+// CHECK: attn.tile.store %[[D]] into
+
+// CHECK-LABEL: func.func @train_bwd_dkdv(
+// CHECK-SAME: attn.kernel_kind = "bwd_dkdv"
+// CHECK: scf.forall (%[[B:.+]], %[[HK:.+]], %[[KB:.+]]) in
+// CHECK: %[[DK:.+]] = memref.alloca() : memref<32x64xf32>
+// CHECK: %[[DV:.+]] = memref.alloca() : memref<32x64xf32>
+// CHECK: scf.for %[[G:.+]] = %{{.+}} to %[[GROUP:.+]] step
+// Causal seen from a key block: query blocks from floor((k0 - shift) / Br).
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: attn.tile.matmul %[[QT:.+]], %{{.+}}, %[[PROBS:.+]] transpose_b alpha(1.250000e-01)
+// CHECK: attn.tile.mask %[[PROBS]]
+// CHECK: attn.tile.exp_lse %[[PROBS]], %{{.+}}
+// CHECK: attn.tile.matmul %{{.+}}, %{{.+}}, %[[DP:.+]] transpose_b :
+// CHECK: attn.tile.softmax_grad %[[PROBS]], %[[DP]], %{{.+}}
+// CHECK: attn.tile.matmul %[[PROBS]], %{{.+}}, %[[DV]] transpose_a accumulate
+// CHECK: attn.tile.matmul %[[DP]], %[[QT]], %[[DK]] transpose_a accumulate alpha(1.250000e-01)
+// CHECK: attn.tile.store %[[DK]] into %{{.+}}[%[[B]], %[[HK]],
+// CHECK-NOT: accumulate :
+
+// CHECK-LABEL: func.func @train_bwd_dq(
+// CHECK-SAME: attn.kernel_kind = "bwd_dq"
+// CHECK: scf.forall
+// CHECK: %[[DQ:.+]] = memref.alloca() : memref<16x64xf32>
+// CHECK: attn.tile.exp_lse
+// CHECK: attn.tile.softmax_grad
+// CHECK: attn.tile.matmul %{{.+}}, %{{.+}}, %[[DQ]] accumulate alpha(1.250000e-01)
+// CHECK: attn.tile.store %[[DQ]] into
+func.func @train(%q: tensor<1x4x64x64xf16>, %k: tensor<1x2x64x64xf16>, %v: tensor<1x2x64x64xf16>, %o: tensor<1x4x64x64xf16>, %lse: tensor<1x4x64xf32>, %do: tensor<1x4x64x64xf16>) -> tensor<1x4x64x64xf16> {
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do causal : tensor<1x4x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x4x64x64xf16>, tensor<1x4x64xf32>, tensor<1x4x64x64xf16> -> tensor<1x4x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16>
+  return %dq : tensor<1x4x64x64xf16>
+}
+
+// -----
+
+// Dropout is regenerated for P (into a copy used for dV) and for dP with the
+// same coordinates; score modifiers are differentiated through score_grad on
+// the raw scores.
+// CHECK-LABEL: func.func @mods_bwd_dkdv(
+// CHECK: attn.tile.copy %[[S:.+]], %[[RAW:.+]] :
+// CHECK: attn.tile.score_mod %[[S]]
+// CHECK: attn.tile.copy %[[S]], %[[PZ:.+]] :
+// CHECK: attn.tile.dropout %[[PZ]] at [%[[B:.+]], %[[H:.+]], %[[Q0:.+]], %[[K0:.+]]] heads
+// CHECK: attn.tile.dropout %[[DP:.+]] at [%[[B]], %[[H]], %[[Q0]], %[[K0]]] heads
+// CHECK: attn.tile.score_grad %[[DP]], %[[RAW]] {{.+}} softcap(5.000000e+01)
+// CHECK: attn.tile.matmul %[[PZ]], %{{.+}} transpose_a accumulate
+// CHECK-LABEL: func.func @mods_bwd_dq(
+// CHECK: attn.tile.score_grad
+func.func @mods(%q: tensor<1x1x32x64xf16>, %k: tensor<1x1x32x64xf16>, %v: tensor<1x1x32x64xf16>, %o: tensor<1x1x32x64xf16>, %lse: tensor<1x1x32xf32>, %do: tensor<1x1x32x64xf16>) -> tensor<1x1x32x64xf16> {
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do softcap(50.0) dropout(0.5, seed 1) : tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32xf32>, tensor<1x1x32x64xf16> -> tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>
+  return %dq : tensor<1x1x32x64xf16>
+}
