@@ -193,7 +193,7 @@ static LogicalResult verifyClauses(OpT op, const Dims &dims) {
     if (!value)
       continue;
     auto t = cast<RankedTensorType>(value.getType());
-    if (t.getRank() != 1 || !t.getElementType().isInteger(32) ||
+    if (t.getRank() != 1 || !t.getElementType().isSignlessInteger(32) ||
         !compatible(t.getDimSize(0), dims.b))
       return op.emitOpError()
              << "'" << name << "' must be a rank-1 tensor of i32 with B = "
@@ -382,7 +382,9 @@ LogicalResult AttentionGradOp::verifyRegions() {
     if (!isDifferentiable(&inner))
       return inner.emitOpError()
              << "cannot be differentiated: the 'score' region of "
-                "'attn.attention_grad' may use only arith ops and "
+                "'attn.attention_grad' may use only arith ops without float "
+                "results, arith.addf/subf/mulf/divf/negf/maximumf/minimumf/"
+                "maxnumf/minnumf/select/constant/sitofp/uitofp and "
                 "math.tanh/exp/exp2/log/sqrt/rsqrt/absf/sin/cos/powf";
   return success();
 }

@@ -187,7 +187,7 @@ def Attn_YieldOp : Attn_Op<"yield", [
     ```
   }];
   let arguments = (ins Variadic<AnyType>:$values);
-  let assemblyFormat = "$values attr-dict `:` type($values)";
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
 
 include "dialect/AttnTileOps.td"
