@@ -5,6 +5,16 @@
 using namespace mlir;
 using namespace flashc::attn;
 
+/// Tiles stand for on-chip buffers and must be statically shaped.
+static LogicalResult verifyStaticTiles(Operation *op,
+                                       std::initializer_list<MemRefType> tiles) {
+  for (MemRefType tile : tiles)
+    if (!tile.hasStaticShape())
+      return op->emitOpError()
+             << "tile must have a static shape, got " << tile;
+  return success();
+}
+
 /// A tile of rank r - 2 moves rows of a global tensor of rank r: the inner
 /// sizes must agree.
 static LogicalResult verifyTileOfTensor(Operation *op, MemRefType tile,
@@ -14,8 +24,13 @@ static LogicalResult verifyTileOfTensor(Operation *op, MemRefType tile,
                              << " cannot hold rows of a rank-"
                              << tensor.getRank() << " tensor (expected rank "
                              << tensor.getRank() - 2 << ")";
-  if (!tile.hasStaticShape())
-    return op->emitOpError() << "tile must have a static shape, got " << tile;
+  if (failed(verifyStaticTiles(op, {tile})))
+    return failure();
+  if (tile.getRank() == 2 && ShapedType::isDynamic(tensor.getDimSize(3)))
+    return op->emitOpError()
+           << "the tensor's last dimension must be static, like the tile's "
+              "row length "
+           << tile.getDimSize(1) << ", got '?'";
   if (tile.getRank() == 2 && tile.getDimSize(1) != tensor.getDimSize(3))
     return op->emitOpError()
            << "tile row length " << tile.getDimSize(1)
@@ -47,6 +62,9 @@ LogicalResult TileCopyOp::verify() {
 }
 
 LogicalResult TileMatmulOp::verify() {
+  if (failed(verifyStaticTiles(*this, {getLhs().getType(), getRhs().getType(),
+                                       getAcc().getType()})))
+    return failure();
   ArrayRef<int64_t> a = getLhs().getType().getShape();
   ArrayRef<int64_t> b = getRhs().getType().getShape();
   ArrayRef<int64_t> c = getAcc().getType().getShape();
@@ -64,6 +82,10 @@ LogicalResult TileMatmulOp::verify() {
 }
 
 LogicalResult TileSoftmaxUpdateOp::verify() {
+  if (failed(verifyStaticTiles(*this,
+                               {getScores().getType(), getMax().getType(),
+                                getSum().getType(), getAcc().getType()})))
+    return failure();
   int64_t rows = getScores().getType().getDimSize(0);
   if (getMax().getType().getDimSize(0) != rows ||
       getSum().getType().getDimSize(0) != rows ||
