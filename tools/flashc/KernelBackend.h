@@ -1,0 +1,81 @@
+//===- KernelBackend.h - what `flashc run` runs kernels with ----*- C++ -*-===//
+//
+// The run harness builds inputs, the reference result and kernel arguments
+// (passes/KernelABI.h); a backend turns the spec into kernels and calls them.
+// The CPU backend compiles through the tiling pipeline and codegen's JIT; the
+// GPU one will launch through the runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHC_TOOLS_FLASHC_KERNELBACKEND_H
+#define FLASHC_TOOLS_FLASHC_KERNELBACKEND_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <variant>
+
+namespace flashc::tool {
+
+/// A strided buffer argument: the fields of a memref descriptor. Mirrors
+/// codegen's cpu::MemRefArg so that this header needs no codegen header.
+struct MemRefArg {
+  void *data = nullptr;
+  int64_t offset = 0;
+  llvm::SmallVector<int64_t, 4> sizes, strides;
+};
+
+/// One kernel argument, in the order of passes/KernelABI.h.
+using KernelArg = std::variant<MemRefArg, int64_t>;
+
+/// The concrete sizes of one run (every dynamic size resolved).
+struct ConcreteShape {
+  int64_t batch = 0, headsQ = 0, headsKV = 0;
+  int64_t seqQ = 0, seqK = 0, headDim = 0, headDimV = 0;
+  /// Leading sizes of the layout operand (1 or batch, 1 or headsQ), when the
+  /// spec has one.
+  int64_t layoutBatch = 0, layoutHeads = 0;
+};
+
+class KernelBackend {
+public:
+  virtual ~KernelBackend();
+
+  /// The name `--backend` selects it by.
+  virtual llvm::StringRef name() const = 0;
+
+  /// Compiles the kernels of \p specModule (which the backend must not
+  /// modify) for runs of \p shape.
+  virtual llvm::Error prepare(mlir::ModuleOp specModule,
+                              const ConcreteShape &shape) = 0;
+
+  /// Whether the prepared kernels include one of \p kind ("fwd", ...).
+  virtual bool hasKernel(llvm::StringRef kind) const = 0;
+
+  /// Calls the kernel of \p kind with \p args.
+  virtual llvm::Error call(llvm::StringRef kind,
+                           llvm::ArrayRef<KernelArg> args) = 0;
+};
+
+/// The backend called \p name: "cpu", "gpu" (not available yet), or the
+/// hidden "testing-reference" / "testing-faulty" that run the float64
+/// reference behind the kernel ABI to test the harness itself. Fails with a
+/// message saying why a backend is not available.
+llvm::Expected<std::unique_ptr<KernelBackend>>
+createKernelBackend(llvm::StringRef name);
+
+/// The CPU backend, or an error when this build lacks the compiler pipeline.
+llvm::Expected<std::unique_ptr<KernelBackend>> createCpuBackend();
+
+/// A backend that computes each kernel's outputs with the reference from
+/// its ABI arguments; with \p faulty it corrupts some outputs on purpose.
+std::unique_ptr<KernelBackend> createReferenceBackend(bool faulty);
+
+} // namespace flashc::tool
+
+#endif // FLASHC_TOOLS_FLASHC_KERNELBACKEND_H

@@ -1,0 +1,221 @@
+//===- main.cpp - the flashc command-line driver --------------------------===//
+//
+// flashc verify SPEC      parse and verify a spec, print what it computes
+// flashc run SPEC         compile, run on random data, check against the
+//                         float64 reference, print errors, time, TFLOP/s
+// flashc explain SPEC     the IO report (not implemented yet)
+// flashc compile SPEC     ahead-of-time kernels (not implemented yet)
+//
+// Exit codes: 0 success, 1 a failed check or bad input, 2 not available in
+// this build or not implemented yet; command-line errors exit with CLI11's
+// codes (non-zero) after its message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/flashc/RunHarness.h"
+#include "tools/flashc/SpecFile.h"
+#include "tools/flashc/SpecSummary.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <new>
+
+using namespace flashc::tool;
+
+namespace {
+
+constexpr const char *kVersion = "0.1.0";
+
+/// Everything the subcommands share: one context with the spec dialects.
+struct Session {
+  Session() : context(makeRegistry()) {}
+  static mlir::DialectRegistry makeRegistry() {
+    mlir::DialectRegistry registry;
+    registerSpecDialects(registry);
+    return registry;
+  }
+  mlir::MLIRContext context;
+};
+
+/// Loads \p path; on failure prints why and returns null.
+std::unique_ptr<SpecFile> loadSpec(Session &session, llvm::StringRef command,
+                                   const std::string &path) {
+  llvm::Expected<std::unique_ptr<SpecFile>> spec =
+      SpecFile::load(path, session.context);
+  if (!spec) {
+    llvm::outs().flush();
+    llvm::errs() << "flashc " << command
+                 << ": error: " << llvm::toString(spec.takeError()) << "\n";
+    return nullptr;
+  }
+  return std::move(*spec);
+}
+
+int verifyCommand(const std::string &path) {
+  Session session;
+  std::unique_ptr<SpecFile> spec = loadSpec(session, "verify", path);
+  if (!spec)
+    return kExitFailure;
+  llvm::outs() << "flashc verify: " << path << ": OK\n";
+  printSpecSummary(llvm::outs(), *spec);
+  return kExitSuccess;
+}
+
+int runCommand(const std::string &path, const RunOptions &opts) {
+  Session session;
+  std::unique_ptr<SpecFile> spec = loadSpec(session, "run", path);
+  if (!spec)
+    return kExitFailure;
+  return runSpec(*spec, opts, llvm::outs(), llvm::errs());
+}
+
+/// `explain` and `compile` verify their spec, then stop: the IO report and
+/// ahead-of-time output come with the lead's tiling and GPU work.
+int notImplemented(llvm::StringRef command, const std::string &path) {
+  Session session;
+  if (!loadSpec(session, command, path))
+    return kExitFailure;
+  llvm::errs() << "flashc " << command << ": not implemented yet\n";
+  return kExitUnavailable;
+}
+
+/// A CLI11 validator for --backend that lists only the public backends.
+CLI::Validator backendValidator() {
+  return CLI::Validator(
+      [](std::string &value) -> std::string {
+        for (const char *known :
+             {"cpu", "gpu", "testing-reference", "testing-faulty"})
+          if (value == known)
+            return "";
+        return "unknown backend '" + value + "'; expected cpu or gpu";
+      },
+      "cpu|gpu");
+}
+
+int realMain(int argc, char **argv) {
+  CLI::App app{"flashc: an attention compiler (FlashAttention from a spec)",
+               "flashc"};
+  app.set_version_flag("--version", std::string("flashc ") + kVersion +
+                                        " (LLVM/MLIR " + LLVM_VERSION_STRING +
+                                        ")");
+  app.require_subcommand(1, 1);
+  app.footer("Exit codes: 0 success, 1 failed check or bad input, 2 not "
+             "available in this build.");
+
+  std::string specPath;
+  auto addSpec = [&](CLI::App *sub) {
+    sub->add_option("spec", specPath, "spec file (.mlir), '-' for stdin")
+        ->required();
+  };
+
+  CLI::App *verify = app.add_subcommand(
+      "verify", "parse and verify a spec; print its shapes, masks and FLOPs");
+  addSpec(verify);
+
+  RunOptions runOpts;
+  int64_t batch = 0, headsQ = 0, headsKV = 0, seqQ = 0, seqK = 0;
+  uint64_t seed = 0;
+  double tolerance = 0.0;
+  CLI::App *run = app.add_subcommand(
+      "run", "compile a spec, run it on random data and check it against the "
+             "float64 reference");
+  addSpec(run);
+  CLI::Option *batchOpt = run->add_option("--batch", batch,
+                                          "batch size B (default: the spec's, "
+                                          "else 2)")
+                              ->check(CLI::PositiveNumber);
+  CLI::Option *headsOpt =
+      run->add_option("--heads", headsQ,
+                      "query heads Hq (default: the spec's, else 4)")
+          ->check(CLI::PositiveNumber);
+  CLI::Option *headsKVOpt =
+      run->add_option("--heads-kv", headsKV,
+                      "key/value heads Hkv (default: the spec's, else Hq)")
+          ->check(CLI::PositiveNumber);
+  CLI::Option *seqQOpt =
+      run->add_option("--seqlen-q", seqQ,
+                      "query length Nq (default: the spec's, else 256)")
+          ->check(CLI::PositiveNumber);
+  CLI::Option *seqKOpt =
+      run->add_option("--seqlen-k", seqK,
+                      "key length Nk (default: the spec's, else 256)")
+          ->check(CLI::PositiveNumber);
+  CLI::Option *seedOpt = run->add_option(
+      "--seed", seed, "seed of the random data (default: fresh, printed)");
+  run->add_option("--backend", runOpts.backend, "where kernels run")
+      ->check(backendValidator())
+      ->capture_default_str();
+  run->add_flag("--grad", runOpts.grad, "also check the backward pass");
+  CLI::Option *toleranceOpt =
+      run->add_option("--tolerance", tolerance,
+                      "largest relative error accepted (default 1e-5 for "
+                      "f32, 1e-2 for f16/bf16)")
+          ->check(CLI::NonNegativeNumber);
+  run->add_option("--density", runOpts.density,
+                  "fraction of blocks a random layout keeps")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+
+  CLI::App *explain = app.add_subcommand(
+      "explain", "print the IO report: tiles, SRAM, HBM traffic, FLOPs "
+                 "(not implemented yet)");
+  addSpec(explain);
+
+  std::string target = "sm_90a", outputDir;
+  CLI::App *compile = app.add_subcommand(
+      "compile", "ahead-of-time kernels and launch metadata (not implemented "
+                 "yet)");
+  addSpec(compile);
+  compile->add_option("--target", target, "sm_80, sm_90a or cpu")
+      ->capture_default_str();
+  compile->add_option("-o,--output", outputDir, "output directory");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e);
+  }
+
+  if (verify->parsed())
+    return verifyCommand(specPath);
+  if (run->parsed()) {
+    auto given = [](CLI::Option *opt, auto value) {
+      return opt->count() ? std::optional<decltype(value)>(value)
+                          : std::nullopt;
+    };
+    runOpts.batch = given(batchOpt, batch);
+    runOpts.headsQ = given(headsOpt, headsQ);
+    runOpts.headsKV = given(headsKVOpt, headsKV);
+    runOpts.seqQ = given(seqQOpt, seqQ);
+    runOpts.seqK = given(seqKOpt, seqK);
+    runOpts.seed = given(seedOpt, seed);
+    runOpts.tolerance = given(toleranceOpt, tolerance);
+    return runCommand(specPath, runOpts);
+  }
+  if (explain->parsed())
+    return notImplemented("explain", specPath);
+  if (compile->parsed())
+    return notImplemented("compile", specPath);
+  return kExitFailure;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  try {
+    return realMain(argc, argv);
+  } catch (const std::bad_alloc &) {
+    llvm::errs() << "flashc: error: out of memory\n";
+  } catch (const std::exception &e) {
+    llvm::errs() << "flashc: internal error: " << e.what() << "\n";
+  }
+  return kExitFailure;
+}
