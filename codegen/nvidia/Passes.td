@@ -1,0 +1,172 @@
+//===- Passes.td - flashc NVIDIA backend passes -------------*- tablegen -*-===//
+//
+// The passes that take a module of tiled kernels (IR level 2: func.func with
+// attn.kernel_kind, an scf.forall grid, memref.alloca tiles, attn.tile ops)
+// to gpu.module/gpu.func kernels for NVIDIA GPUs. Each takes the chip
+// (TargetInfo.h) as its `chip` option; buildNvidiaLoweringPipeline runs
+// them in the order below and then lowers to NVVM and PTX.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHC_CODEGEN_NVIDIA_PASSES_TD
+#define FLASHC_CODEGEN_NVIDIA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+defvar AttnChipOptions = [
+  Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+         "NVIDIA target: sm_80, sm_90 or sm_90a">
+];
+
+def AttnDropUnreadTilesPass
+    : Pass<"attn-drop-unread-tiles", "mlir::ModuleOp"> {
+  let summary = "removes tiles that nothing reads, and the ops that fill them";
+  let description = [{
+    The tiling passes keep, for instance, a copy of the raw scores for
+    `tile.score_grad` even when the kernel has no score modifier to
+    differentiate. Every tile costs shared memory on a GPU, so:
+
+    1. A `memref.alloca` tile none of whose users reads it (it is only the
+       destination of `tile.fill`, `tile.copy`, `tile.load`, ...) is erased
+       together with those writers.
+    2. Repeat until nothing changes (erasing a copy may leave its source
+       unread).
+  }];
+}
+
+def AttnPlanSharedMemoryPass
+    : Pass<"attn-plan-shared-memory", "mlir::ModuleOp"> {
+  let summary = "assigns every tile of a kernel a slot of dynamic shared memory";
+  let description = [{
+    For every kernel function (`attn.kernel_kind`), every statically shaped
+    `memref.alloca` (a tile) gets a slot of the kernel's one dynamic
+    shared-memory buffer:
+
+    1. Tiles are placed in program order, each at a multiple of 16 bytes.
+    2. A 2-D tile whose row is a multiple of 128 bytes gets its rows padded
+       (16 bytes for 16-bit elements, 32 for f32) so that the row slabs that
+       ldmatrix, mma fragments and row loops touch fall into different
+       banks. When the padded plan does not fit the chip, the unpadded one is
+       tried.
+    3. The tile gets `attn.shared_offset` (bytes) and, when 2-D,
+       `attn.shared_pitch` (elements per row); the function gets
+       `attn.shared_bytes`, the total.
+
+    A plan larger than the chip's opt-in limit is an error that names the
+    tiles and suggests smaller tiles.
+  }];
+  let options = AttnChipOptions # [
+    Option<"pad", "pad", "bool", /*default=*/"true",
+           "pad tile rows against shared-memory bank conflicts">
+  ];
+}
+
+def AttnMapKernelsToGpuPass
+    : Pass<"attn-map-kernels-to-gpu", "mlir::ModuleOp"> {
+  let summary = "turns each tiled kernel into a gpu.func of its own gpu.module";
+  let description = [{
+    Each `func.func` carrying `attn.kernel_kind` becomes `gpu.func @<name>
+    kernel` inside `gpu.module @<name>`, with the same arguments (the NVVM
+    lowering expands each memref into its descriptor fields):
+
+    1. The grid `scf.forall (%b, %h, %blk)` becomes `%blk = block_id x`,
+       `%h = block_id y`, `%b = block_id z`, and its body runs under a guard
+       that the ids are within the forall's bounds.
+    2. The grid's `memref.alloca_scope` is inlined; each tile
+       (`memref.alloca` with a plan from `attn-plan-shared-memory`) becomes a
+       view of `gpu.dynamic_shared_memory` at its offset (rows strided by its
+       pitch).
+    3. The function keeps `attn.kernel_kind`, `attn.kernel_info` and
+       `attn.shared_bytes`, and gets `known_block_size = [T, 1, 1]`.
+  }];
+  let options = AttnChipOptions;
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
+def AttnInsertTileBarriersPass
+    : Pass<"attn-insert-tile-barriers", "mlir::ModuleOp"> {
+  let summary = "puts gpu.barrier between tile ops whose accesses conflict";
+  let description = [{
+    The threads of a CTA split each tile op's work differently (elements,
+    rows, warp fragments), so a tile written by one op and read or written
+    by a later one needs a CTA-wide barrier in between, and so does a tile
+    read by one op and overwritten by a later one. In every `gpu.func`:
+
+    1. Each attn.tile op reads and writes a set of tiles (shared-memory
+       slots); the analysis tracks the tiles read and written since the last
+       barrier.
+    2. A barrier goes before the first op that writes a tile in either set,
+       or reads one in the written set; the sets then restart empty.
+    3. Control flow is followed: both arms of an `scf.if` start from the same
+       state and join by union; an `scf.for` body is analysed from the entry
+       state joined with its own exit state until that is stable, so a
+       conflict across the loop's back edge is caught too.
+
+    Every scf.if and scf.for condition in a tiled kernel is uniform across
+    the CTA, so every thread reaches every barrier.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def AttnLowerTileMatmulToMmaPass
+    : Pass<"attn-lower-tile-matmul-to-mma", "mlir::ModuleOp"> {
+  let summary = "lowers 16-bit tile.matmul to warp-level mma.sync";
+  let description = [{
+    For each `attn.tile.matmul` in a `gpu.func` whose operands are f16/bf16
+    (or f32, converted to the other operand's type as they are loaded, like
+    FlashAttention-2's P) with M, K multiples of 16 and N of 8, on a chip
+    with tensor cores for that type:
+
+    1. The accumulator's 16x8 tiles are split among the warps: each warp
+       takes slabs of 16 rows and a range of 8-column tiles.
+    2. Per slab and per chunk of up to 16 column tiles, the warp keeps the
+       f32 fragments in registers and loops over K in steps of 16: the A
+       fragment and the B fragments come from shared memory with ldmatrix
+       (16-bit operands, `.trans` where the operand is stored the other
+       way round) or with element loads and a conversion (f32 operands),
+       then `nvvm.mma.sync` m16n8k16 (f16 and bf16 operands packed in i32).
+    3. The fragments go back to the accumulator tile: `alpha * AB`, plus
+       its old value with `accumulate`.
+
+    Other matmuls are left for `attn-lower-tile-ops-to-gpu`.
+  }];
+  let options = AttnChipOptions;
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
+def AttnLowerTileOpsToGpuPass
+    : Pass<"attn-lower-tile-ops-to-gpu", "mlir::ModuleOp"> {
+  let summary = "lowers the remaining attn.tile ops to cooperative CTA code";
+  let description = [{
+    Rewrites every attn.tile op left in a `gpu.func` into code that the
+    CTA's threads execute together (barriers come from
+    `attn-insert-tile-barriers`, which runs first):
+
+    1. Element-wise ops (fill, copy, load, store, mask, score_mod,
+       score_grad, dropout, exp_lse, softmax_grad): a loop over the tile's
+       elements strided by the thread count. tile.load and tile.store touch
+       only rows below min(rows, tile rows, tensor rows - row0), with any
+       strides (the last dimension contiguous). What one element computes is
+       codegen/ScoreModifiers.h's and PhiloxBuilder.h's, as on the CPU.
+    2. Row ops (softmax_update, finalize, row_dot): a warp per row, lanes
+       strided over the columns, reductions by butterfly shuffles.
+    3. tile.matmul that did not go to tensor cores: each thread computes
+       output elements with f32 accumulation from shared memory.
+  }];
+  let options = AttnChipOptions;
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::vector::VectorDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
+#endif // FLASHC_CODEGEN_NVIDIA_PASSES_TD

@@ -1,0 +1,46 @@
+//===- TargetInfo.cpp - hardware facts of the NVIDIA targets --------------===//
+
+#include "codegen/nvidia/TargetInfo.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace flashc::nvidia {
+
+llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
+  TargetInfo info;
+  info.chipName = chip.str();
+  // 128 threads: four warps, one per 16-row slab of a 64-row tile.
+  info.threads = 128;
+  info.ldmatrix = true;
+  info.mma = {MmaShape{16, 8, 16}};
+  if (chip == "sm_80") {
+    // A100: 164 KiB per SM, of which a CTA may opt into 163 KiB.
+    info.tileTarget = "sm_80";
+    info.maxShared = 163 * 1024;
+    // PTX 7.0 (CUDA 11.0) has every instruction used for sm_80.
+    info.features = "+ptx70";
+    info.ptxIsa = 70;
+  } else if (chip == "sm_90" || chip == "sm_90a") {
+    // H100/H200: 228 KiB per SM, of which a CTA may opt into 227 KiB.
+    info.tileTarget = "sm_90";
+    info.maxShared = 227 * 1024;
+    // PTX 8.0 (CUDA 12.0): the first with sm_90a; LLVM's default (6.0)
+    // cannot target sm_90 at all.
+    info.features = "+ptx80";
+    info.ptxIsa = 80;
+    info.wgmma = chip == "sm_90a";
+  } else {
+    return llvm::createStringError(
+        llvm::formatv("unknown NVIDIA target '{0}'; expected one of {1}", chip,
+                      knownChips())
+            .str());
+  }
+  return info;
+}
+
+bool TargetInfo::hasTensorCoresFor(mlir::Type elementType) const {
+  return !mma.empty() && (elementType.isF16() || elementType.isBF16());
+}
+
+} // namespace flashc::nvidia
