@@ -162,7 +162,8 @@ public:
                       const ConcreteShape &concrete) override {
     Operation *op = nullptr;
     specModule.walk([&](Operation *inner) {
-      if (isa<attn::AttentionOp, attn::AttentionGradOp>(inner))
+      // The first one: the spec's own, before any added gradient function.
+      if (!op && isa<attn::AttentionOp, attn::AttentionGradOp>(inner))
         op = inner;
     });
     if (!op)

@@ -3,6 +3,7 @@
 #include "tools/flashc/RunHarness.h"
 
 #include "tools/flashc/FlopCount.h"
+#include "tools/flashc/GradientSpec.h"
 #include "tools/flashc/HostTensor.h"
 #include "tools/flashc/ReferenceProblem.h"
 #include "tools/flashc/RegionInterpreter.h"
@@ -157,6 +158,7 @@ public:
 
 private:
   int fail(const llvm::Twine &message, int code = kExitFailure) {
+    out.flush();
     err << "flashc run: error: " << message << "\n";
     return code;
   }
@@ -309,7 +311,17 @@ int Run::execute() {
   if (!created)
     return fail(created.takeError(), kExitUnavailable);
   backend = std::move(*created);
-  if (llvm::Error e = backend->prepare(spec.module(), shape))
+  // --grad on a forward spec compiles its gradient alongside.
+  OwningOpRef<ModuleOp> withGradient;
+  if (checkGrad && !gradSpec) {
+    llvm::Expected<OwningOpRef<ModuleOp>> module =
+        withGradientFunction(spec.module());
+    if (!module)
+      return fail(module.takeError());
+    withGradient = std::move(*module);
+  }
+  if (llvm::Error e =
+          backend->prepare(withGradient ? *withGradient : spec.module(), shape))
     return fail(std::move(e));
 
   llvm::Expected<RegionCallbacks> regions =

@@ -39,10 +39,12 @@ llvm::Expected<std::unique_ptr<SpecFile>> SpecFile::load(llvm::StringRef path,
                                                          MLIRContext &context) {
   std::unique_ptr<SpecFile> spec(new SpecFile());
   spec->filePath = path.str();
+  // How messages name the file: as the user did, or <stdin> for "-".
+  std::string shown = path == "-" ? std::string("<stdin>") : path.str();
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (std::error_code ec = buffer.getError())
-    return makeError("cannot read spec file '" + path + "': " + ec.message());
+    return makeError("cannot read spec file '" + shown + "': " + ec.message());
 
   spec->sourceMgr = std::make_shared<llvm::SourceMgr>();
   spec->sourceMgr->AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
@@ -52,7 +54,7 @@ llvm::Expected<std::unique_ptr<SpecFile>> SpecFile::load(llvm::StringRef path,
   ParserConfig config(&context, /*verifyAfterParse=*/true);
   spec->moduleOp = parseSourceFile<ModuleOp>(spec->sourceMgr, config);
   if (!spec->moduleOp)
-    return makeError("'" + path +
+    return makeError("'" + shown +
                      "' is not a valid spec (see the errors above)");
 
   llvm::SmallVector<Operation *> found;
@@ -61,8 +63,8 @@ llvm::Expected<std::unique_ptr<SpecFile>> SpecFile::load(llvm::StringRef path,
       found.push_back(op);
   });
   if (found.empty())
-    return makeError("no attn.attention or attn.attention_grad op in '" + path +
-                     "': a spec describes exactly one");
+    return makeError("no attn.attention or attn.attention_grad op in '" +
+                     shown + "': a spec describes exactly one");
   if (found.size() > 1) {
     InFlightDiagnostic diag =
         found[1]->emitError()
@@ -70,7 +72,7 @@ llvm::Expected<std::unique_ptr<SpecFile>> SpecFile::load(llvm::StringRef path,
         << found.size();
     diag.attachNote(found[0]->getLoc()) << "the first one is here";
     diag.report();
-    return makeError("'" + path + "' holds " + llvm::Twine(found.size()) +
+    return makeError("'" + shown + "' holds " + llvm::Twine(found.size()) +
                      " attention ops; put each in its own spec file");
   }
   spec->attnOp = found.front();

@@ -24,6 +24,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <new>
 
@@ -35,7 +38,11 @@ constexpr const char *kVersion = "0.1.0";
 
 /// Everything the subcommands share: one context with the spec dialects.
 struct Session {
-  Session() : context(makeRegistry()) {}
+  Session() : context(makeRegistry()) {
+    // Diagnostics point into the spec's text; a dump of the op in generic
+    // form after each one would only bury them.
+    context.printOpOnDiagnostic(false);
+  }
   static mlir::DialectRegistry makeRegistry() {
     mlir::DialectRegistry registry;
     registerSpecDialects(registry);
@@ -99,13 +106,60 @@ CLI::Validator backendValidator() {
       "cpu|gpu");
 }
 
+/// Whether all of \p text parses as a T, into \p value.
+template <typename T> bool parseWhole(const std::string &text, T &value) {
+  const char *end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  return ec == std::errc() && ptr == end && !text.empty();
+}
+
+/// Validators with messages in the user's terms (CLI11's own print ranges
+/// up to DBL_MAX).
+CLI::Validator positiveInteger() {
+  return CLI::Validator(
+      [](std::string &value) -> std::string {
+        int64_t x = 0;
+        if (parseWhole(value, x) && x >= 1)
+          return "";
+        return "must be a positive integer, got '" + value + "'";
+      },
+      "POSITIVE");
+}
+
+CLI::Validator seedValue() {
+  return CLI::Validator(
+      [](std::string &value) -> std::string {
+        uint64_t x = 0;
+        if (parseWhole(value, x))
+          return "";
+        return "must be an integer in [0, 2^64 - 1], got '" + value + "'";
+      },
+      "");
+}
+
+/// A finite number in [lo, hi].
+CLI::Validator numberIn(double lo, double hi, std::string what) {
+  return CLI::Validator(
+      [lo, hi, what](std::string &value) -> std::string {
+        char *end = nullptr;
+        double x = std::strtod(value.c_str(), &end);
+        if (!value.empty() && end == value.c_str() + value.size() &&
+            std::isfinite(x) && x >= lo && x <= hi)
+          return "";
+        return "must be " + what + ", got '" + value + "'";
+      },
+      "");
+}
+
 int realMain(int argc, char **argv) {
   CLI::App app{"flashc: an attention compiler (FlashAttention from a spec)",
                "flashc"};
   app.set_version_flag("--version", std::string("flashc ") + kVersion +
                                         " (LLVM/MLIR " + LLVM_VERSION_STRING +
                                         ")");
-  app.require_subcommand(1, 1);
+  // At most one subcommand; none is reported below, so that a stray
+  // argument (`flashc --bogus`) is named by CLI11 instead.
+  app.require_subcommand(0, 1);
   app.footer("Exit codes: 0 success, 1 failed check or bad input, 2 not "
              "available in this build.");
 
@@ -130,25 +184,27 @@ int realMain(int argc, char **argv) {
   CLI::Option *batchOpt = run->add_option("--batch", batch,
                                           "batch size B (default: the spec's, "
                                           "else 2)")
-                              ->check(CLI::PositiveNumber);
+                              ->check(positiveInteger());
   CLI::Option *headsOpt =
       run->add_option("--heads", headsQ,
                       "query heads Hq (default: the spec's, else 4)")
-          ->check(CLI::PositiveNumber);
+          ->check(positiveInteger());
   CLI::Option *headsKVOpt =
       run->add_option("--heads-kv", headsKV,
                       "key/value heads Hkv (default: the spec's, else Hq)")
-          ->check(CLI::PositiveNumber);
+          ->check(positiveInteger());
   CLI::Option *seqQOpt =
       run->add_option("--seqlen-q", seqQ,
                       "query length Nq (default: the spec's, else 256)")
-          ->check(CLI::PositiveNumber);
+          ->check(positiveInteger());
   CLI::Option *seqKOpt =
       run->add_option("--seqlen-k", seqK,
                       "key length Nk (default: the spec's, else 256)")
-          ->check(CLI::PositiveNumber);
-  CLI::Option *seedOpt = run->add_option(
-      "--seed", seed, "seed of the random data (default: fresh, printed)");
+          ->check(positiveInteger());
+  CLI::Option *seedOpt =
+      run->add_option("--seed", seed,
+                      "seed of the random data (default: fresh, printed)")
+          ->check(seedValue());
   run->add_option("--backend", runOpts.backend, "where kernels run")
       ->check(backendValidator())
       ->capture_default_str();
@@ -157,10 +213,10 @@ int realMain(int argc, char **argv) {
       run->add_option("--tolerance", tolerance,
                       "largest relative error accepted (default 1e-5 for "
                       "f32, 1e-2 for f16/bf16)")
-          ->check(CLI::NonNegativeNumber);
+          ->check(numberIn(0.0, HUGE_VAL, "a non-negative number"));
   run->add_option("--density", runOpts.density,
                   "fraction of blocks a random layout keeps")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(numberIn(0.0, 1.0, "a number in [0, 1]"))
       ->capture_default_str();
 
   CLI::App *explain = app.add_subcommand(
@@ -203,6 +259,8 @@ int realMain(int argc, char **argv) {
     return notImplemented("explain", specPath);
   if (compile->parsed())
     return notImplemented("compile", specPath);
+  llvm::errs() << "flashc: a subcommand is required: verify, run, explain or "
+                  "compile\nRun with --help for more information.\n";
   return kExitFailure;
 }
 
