@@ -1,0 +1,5 @@
+// A negative scale.
+func.func @spec(%q: tensor<1x2x16x32xf32>, %k: tensor<1x2x16x32xf32>, %v: tensor<1x2x16x32xf32>) -> tensor<1x2x16x32xf32> {
+  %o, %lse = attn.attention %q, %k, %v scale(-0.5) : tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32> -> tensor<1x2x16x32xf32>, tensor<1x2x16xf32>
+  return %o : tensor<1x2x16x32xf32>
+}

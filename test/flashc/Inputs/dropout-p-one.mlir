@@ -1,0 +1,5 @@
+// Dropping every probability leaves nothing to rescale.
+func.func @spec(%q: tensor<1x2x16x32xf32>, %k: tensor<1x2x16x32xf32>, %v: tensor<1x2x16x32xf32>) -> tensor<1x2x16x32xf32> {
+  %o, %lse = attn.attention %q, %k, %v dropout(1.0, seed 7) : tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32> -> tensor<1x2x16x32xf32>, tensor<1x2x16xf32>
+  return %o : tensor<1x2x16x32xf32>
+}

@@ -1,0 +1,5 @@
+// Head dimensions must be static.
+func.func @spec(%q: tensor<1x2x16x?xf32>, %k: tensor<1x2x16x?xf32>, %v: tensor<1x2x16x?xf32>) -> tensor<1x2x16x?xf32> {
+  %o, %lse = attn.attention %q, %k, %v : tensor<1x2x16x?xf32>, tensor<1x2x16x?xf32>, tensor<1x2x16x?xf32> -> tensor<1x2x16x?xf32>, tensor<1x2x16xf32>
+  return %o : tensor<1x2x16x?xf32>
+}

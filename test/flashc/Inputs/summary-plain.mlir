@@ -1,0 +1,8 @@
+// No clause at all.
+func.func @plain(%q: tensor<1x2x16x32xf32>, %k: tensor<1x2x16x32xf32>,
+                 %v: tensor<1x2x16x32xf32>) -> tensor<1x2x16x32xf32> {
+  %o, %lse = attn.attention %q, %k, %v
+      : tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32>
+      -> tensor<1x2x16x32xf32>, tensor<1x2x16xf32>
+  return %o : tensor<1x2x16x32xf32>
+}

@@ -1,0 +1,6 @@
+// scf is not a spec dialect.
+func.func @spec(%c: i1) {
+  scf.if %c {
+  }
+  return
+}

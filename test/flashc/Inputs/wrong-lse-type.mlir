@@ -1,0 +1,5 @@
+// LSE is f32 [B, Hq, Nq].
+func.func @spec(%q: tensor<1x2x16x32xf32>, %k: tensor<1x2x16x32xf32>, %v: tensor<1x2x16x32xf32>) -> tensor<1x2x16x32xf32> {
+  %o, %lse = attn.attention %q, %k, %v : tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32> -> tensor<1x2x16x32xf32>, tensor<1x2x16xf16>
+  return %o : tensor<1x2x16x32xf32>
+}
