@@ -16,6 +16,12 @@
 //   ...
 //   FLASHC_TRY(kernels->forward(args, stream));
 //
+// Host arrays (sequence lengths, the dense layout) are converted and
+// uploaded with a synchronous copy, and cached by value: a loop that passes
+// the same lengths and layout uploads once; a change costs a host-device
+// synchronization (cuMemcpyHtoD, and cuMemFree of the old copy). The delta
+// scratch of backward is stream-ordered (cuMemAllocAsync / cuMemFreeAsync).
+//
 // Thread safety: a KernelDirectory may be called from several threads; the
 // cached uploads are guarded by a mutex.
 //
