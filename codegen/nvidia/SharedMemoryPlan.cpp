@@ -75,7 +75,11 @@ struct AttnPlanSharedMemoryPass
       getOperation().emitError(llvm::toString(target.takeError()));
       return signalPassFailure();
     }
-    int64_t limit = target->maxSharedBytesPerBlock();
+    // The NVVM lowering declares the dynamic buffer as a (demoted) static
+    // shared variable of one 16-byte-aligned byte, which the CTA's limit
+    // also covers.
+    int64_t limit =
+        target->maxSharedBytesPerBlock() - target->sharedAlignment();
     WalkResult result = getOperation().walk([&](FunctionOpInterface kernel) {
       if (!kernel->hasAttr(abi::kKernelKindAttr))
         return WalkResult::skip();
@@ -92,7 +96,7 @@ struct AttnPlanSharedMemoryPass
                                   << " bytes a CTA of " << target->chip()
                                   << " can have; choose smaller tiles "
                                      "(attn-select-tiles block-q/block-k)";
-        for (const TileSlot &slot : plan.slots)
+        for (TileSlot slot : plan.slots)
           diag.attachNote(slot.alloca.getLoc())
               << slot.bytes << " bytes: " << slot.alloca.getType();
         return WalkResult::interrupt();

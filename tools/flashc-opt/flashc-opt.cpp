@@ -1,6 +1,7 @@
 //===- flashc-opt.cpp - mlir-opt with the attn dialect and passes ---------===//
 
 #include "codegen/Passes.h"
+#include "codegen/nvidia/Pipeline.h"
 #include "dialect/AttnDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,6 +21,7 @@ int main(int argc, char **argv) {
                   mlir::tensor::TensorDialect>();
   flashc::registerFlashcPassesAndPipelines();
   flashc::codegen::registerCodegenPasses();
+  flashc::nvidia::registerNvidiaBackend(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "flashc optimizer driver\n", registry));
 }

@@ -1,0 +1,286 @@
+//===- LowerMemoryTileOps.cpp - fill, copy, load, store for a CTA ---------===//
+//
+// The ops that move data. Between global memory and a tile every thread
+// moves 16 bytes at a time when the tensor's pointer, offset and strides
+// allow it (checked at run time: the ABI admits any strides), element by
+// element otherwise. Rows at or past min(rows, tile rows, tensor rows - row0)
+// are never touched in global memory.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/nvidia/CtaBuilders.h"
+#include "codegen/nvidia/LowerTileOpsToGpu.h"
+#include "dialect/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace flashc::attn;
+
+namespace flashc::nvidia {
+namespace {
+
+constexpr int64_t kVectorBytes = 16;
+
+int64_t elementBytes(Value memref) {
+  return cast<MemRefType>(memref.getType()).getElementTypeBitWidth() / 8;
+}
+
+/// max(0, min(rows, tileRows, tensorRows - row0)): the rows a load or store
+/// may move.
+Value clampRows(OpBuilder &b, Location loc, Value rows, int64_t tileRows,
+                Value tensor, Value row0) {
+  Value tensorRows =
+      memref::DimOp::create(b, loc, tensor, indexConstant(b, loc, 2));
+  Value available = arith::SubIOp::create(b, loc, tensorRows, row0);
+  Value n = arith::MinSIOp::create(b, loc, rows, indexConstant(b, loc, tileRows));
+  n = arith::MinSIOp::create(b, loc, n, available);
+  return arith::MaxSIOp::create(b, loc, n, indexConstant(b, loc, 0));
+}
+
+/// [batch, head, row0 + r, c...] for tile element [r, c...].
+SmallVector<Value> globalIndices(OpBuilder &b, Location loc, Value batch,
+                                 Value head, Value row0, ValueRange tileIdx) {
+  SmallVector<Value> indices = {
+      batch, head, arith::AddIOp::create(b, loc, row0, tileIdx.front())};
+  llvm::append_range(indices, tileIdx.drop_front());
+  return indices;
+}
+
+/// Whether every row of global \p tensor starts on a 16-byte boundary, so
+/// that groups of \p width elements can move as one vector: the aligned
+/// pointer plus offset, and every stride but the last, in whole vectors.
+Value isVectorAligned(OpBuilder &b, Location loc, Value tensor,
+                      int64_t width) {
+  int64_t eltBytes = elementBytes(tensor);
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, tensor);
+  Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tensor);
+  Value start = arith::AddIOp::create(
+      b, loc, pointer,
+      arith::MulIOp::create(b, loc, metadata.getOffset(),
+                            indexConstant(b, loc, eltBytes)));
+  Value zero = indexConstant(b, loc, 0);
+  auto divides = [&](Value x, int64_t by) {
+    Value rem = arith::RemUIOp::create(b, loc, x, indexConstant(b, loc, by));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem, zero)
+        .getResult();
+  };
+  Value ok = divides(start, kVectorBytes);
+  for (Value stride : metadata.getStrides().drop_back())
+    ok = arith::AndIOp::create(b, loc, ok, divides(stride, width));
+  return ok;
+}
+
+/// if (cond) then() else otherwise(), both without results.
+void buildIfElse(OpBuilder &b, Location loc, Value cond,
+                 llvm::function_ref<void(OpBuilder &, Location)> then,
+                 llvm::function_ref<void(OpBuilder &, Location)> otherwise) {
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  then(b, loc);
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  otherwise(b, loc);
+}
+
+/// cond ? then() : zero of \p type, where then() may only run under cond.
+Value loadOrZero(OpBuilder &b, Location loc, Value cond, Type type,
+                 llvm::function_ref<Value(OpBuilder &, Location)> then) {
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{type}, cond,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, loc, then(b, loc));
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  Value zero = arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
+  scf::YieldOp::create(b, loc, zero);
+  return ifOp.getResult(0);
+}
+
+Value rowInRange(OpBuilder &b, Location loc, Value row, Value n) {
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, n);
+}
+
+struct LowerTileFill : CtaPattern<TileFillOp> {
+  using CtaPattern::CtaPattern;
+  LogicalResult
+  matchAndRewrite(TileFillOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    CtaThread cta = CtaThread::build(rewriter, loc, target);
+    double value = op.getValue().convertToDouble();
+    mapTileElements(rewriter, loc, cta, adaptor.getTile(), {},
+                    [&](OpBuilder &b, Location loc, ValueRange, ValueRange) {
+                      return f32Constant(b, loc, value);
+                    });
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct LowerTileCopy : CtaPattern<TileCopyOp> {
+  using CtaPattern::CtaPattern;
+  LogicalResult
+  matchAndRewrite(TileCopyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    CtaThread cta = CtaThread::build(rewriter, loc, target);
+    mapTileElements(
+        rewriter, loc, cta, adaptor.getDest(), {adaptor.getSource()},
+        [](OpBuilder &, Location, ValueRange, ValueRange sources) {
+          return sources.front();
+        });
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct LowerTileLoad : CtaPattern<TileLoadOp> {
+  using CtaPattern::CtaPattern;
+  LogicalResult
+  matchAndRewrite(TileLoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    CtaThread cta = CtaThread::build(rewriter, loc, target);
+    Value tile = adaptor.getTile(), source = adaptor.getSource();
+    ArrayRef<int64_t> shape = tileShape(tile);
+    Type eltType = cast<MemRefType>(tile.getType()).getElementType();
+    Value n = clampRows(rewriter, loc, adaptor.getRows(), shape.front(),
+                        source, adaptor.getRow0());
+    auto at = [&](OpBuilder &b, Location loc, ValueRange idx) {
+      return globalIndices(b, loc, adaptor.getBatch(), adaptor.getHead(),
+                           adaptor.getRow0(), idx);
+    };
+    // Rows [0, n) come from the tensor, rows [n, R) are zero, so padding
+    // never brings garbage (or NaN) into a product.
+    auto byElement = [&](OpBuilder &b, Location loc) {
+      forEachElement(b, loc, cta, shape,
+                     [&](OpBuilder &b, Location loc, ValueRange idx) {
+                       Value v = loadOrZero(
+                           b, loc, rowInRange(b, loc, idx[0], n), eltType,
+                           [&](OpBuilder &b, Location loc) {
+                             return memref::LoadOp::create(b, loc, source,
+                                                           at(b, loc, idx))
+                                 .getResult();
+                           });
+                       memref::StoreOp::create(b, loc, v, tile, idx);
+                     });
+    };
+    int64_t width = kVectorBytes / elementBytes(tile);
+    if (shape.size() != 2 || shape.back() % width != 0) {
+      byElement(rewriter, loc);
+      rewriter.eraseOp(op);
+      return success();
+    }
+    auto vectorType = VectorType::get({width}, eltType);
+    auto byVector = [&](OpBuilder &b, Location loc) {
+      forEachElementGroup(
+          b, loc, cta, shape, width,
+          [&](OpBuilder &b, Location loc, ValueRange idx) {
+            Value v = loadOrZero(
+                b, loc, rowInRange(b, loc, idx[0], n), vectorType,
+                [&](OpBuilder &b, Location loc) {
+                  return vector::LoadOp::create(
+                             b, loc, vectorType, source, at(b, loc, idx),
+                             /*nontemporal=*/false,
+                             llvm::MaybeAlign(kVectorBytes))
+                      .getResult();
+                });
+            vector::StoreOp::create(b, loc, v, tile, idx,
+                                    /*nontemporal=*/false,
+                                    llvm::MaybeAlign(kVectorBytes));
+          });
+    };
+    buildIfElse(rewriter, loc, isVectorAligned(rewriter, loc, source, width),
+                byVector, byElement);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct LowerTileStore : CtaPattern<TileStoreOp> {
+  using CtaPattern::CtaPattern;
+  LogicalResult
+  matchAndRewrite(TileStoreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    CtaThread cta = CtaThread::build(rewriter, loc, target);
+    Value tile = adaptor.getTile(), dest = adaptor.getDest();
+    ArrayRef<int64_t> shape = tileShape(tile);
+    Type destType = cast<MemRefType>(dest.getType()).getElementType();
+    Value n = clampRows(rewriter, loc, adaptor.getRows(), shape.front(), dest,
+                        adaptor.getRow0());
+    bool accumulate = op.getAccumulate();
+    auto at = [&](OpBuilder &b, Location loc, ValueRange idx) {
+      return globalIndices(b, loc, adaptor.getBatch(), adaptor.getHead(),
+                           adaptor.getRow0(), idx);
+    };
+    auto ifRowInRange = [&](OpBuilder &b, Location loc, Value row,
+                            llvm::function_ref<void(OpBuilder &, Location)>
+                                body) {
+      auto ifOp = scf::IfOp::create(b, loc, rowInRange(b, loc, row, n),
+                                    /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      body(b, loc);
+    };
+    auto byElement = [&](OpBuilder &b, Location loc) {
+      forEachElement(
+          b, loc, cta, shape, [&](OpBuilder &b, Location loc, ValueRange idx) {
+            ifRowInRange(b, loc, idx[0], [&](OpBuilder &b, Location loc) {
+              Value value = loadAsF32(b, loc, tile, idx);
+              if (!accumulate) {
+                storeFromF32(b, loc, value, dest, at(b, loc, idx));
+                return;
+              }
+              // Where the tiles of several CTAs meet: an atomic add.
+              memref::AtomicRMWOp::create(
+                  b, loc, arith::AtomicRMWKind::addf,
+                  convertFloat(b, loc, value, destType), dest,
+                  at(b, loc, idx));
+            });
+          });
+    };
+    int64_t width = kVectorBytes / elementBytes(dest);
+    if (accumulate || shape.size() != 2 || shape.back() % width != 0) {
+      byElement(rewriter, loc);
+      rewriter.eraseOp(op);
+      return success();
+    }
+    Type tileType = cast<MemRefType>(tile.getType()).getElementType();
+    auto byVector = [&](OpBuilder &b, Location loc) {
+      forEachElementGroup(
+          b, loc, cta, shape, width,
+          [&](OpBuilder &b, Location loc, ValueRange idx) {
+            ifRowInRange(b, loc, idx[0], [&](OpBuilder &b, Location loc) {
+              int64_t tileBytes = width * elementBytes(tile);
+              Value v = vector::LoadOp::create(
+                  b, loc, VectorType::get({width}, tileType), tile, idx,
+                  /*nontemporal=*/false,
+                  llvm::MaybeAlign(std::min(tileBytes, kVectorBytes)));
+              vector::StoreOp::create(b, loc, convertFloat(b, loc, v, destType),
+                                      dest, at(b, loc, idx),
+                                      /*nontemporal=*/false,
+                                      llvm::MaybeAlign(kVectorBytes));
+            });
+          });
+    };
+    buildIfElse(rewriter, loc, isVectorAligned(rewriter, loc, dest, width),
+                byVector, byElement);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateGpuMemoryTileOpsPatterns(RewritePatternSet &patterns,
+                                      const TargetInfo &target) {
+  patterns.add<LowerTileFill, LowerTileCopy, LowerTileLoad, LowerTileStore>(
+      patterns.getContext(), target);
+}
+
+} // namespace flashc::nvidia

@@ -1,0 +1,73 @@
+//===- LowerTileOpsToGpu.cpp - attn.tile ops to CTA code ------------------===//
+//
+// The driver of attn-lower-tile-ops-to-gpu: a dialect conversion in which
+// every attn.tile op inside a gpu.func is illegal and the per-family
+// patterns rewrite it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/RegionDerivative.h"
+#include "codegen/nvidia/LowerTileOpsToGpu.h"
+#include "codegen/nvidia/Passes.h"
+#include "dialect/AttnOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace flashc::attn;
+
+namespace flashc::nvidia {
+
+#define GEN_PASS_DEF_ATTNLOWERTILEOPSTOGPUPASS
+#include "codegen/nvidia/Passes.h.inc"
+
+void populateLowerTileOpsToGpuPatterns(RewritePatternSet &patterns,
+                                       const TargetInfo &target) {
+  populateGpuMemoryTileOpsPatterns(patterns, target);
+  populateGpuScoreTileOpsPatterns(patterns, target);
+  populateGpuSoftmaxTileOpsPatterns(patterns, target);
+  populateGpuScalarMatmulPatterns(patterns, target);
+}
+
+namespace {
+
+struct AttnLowerTileOpsToGpuPass
+    : impl::AttnLowerTileOpsToGpuPassBase<AttnLowerTileOpsToGpuPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
+    if (!target) {
+      module.emitError(llvm::toString(target.takeError()));
+      return signalPassFailure();
+    }
+    // A region without a derivative is the user's error, reported on the
+    // op that has none, before anything is rewritten.
+    bool differentiable = true;
+    module.walk([&](TileScoreGradOp op) {
+      if (!op.getScore().empty() &&
+          failed(codegen::verifyDifferentiable(op.getScore(), /*wrtArg=*/0,
+                                               "custom score region")))
+        differentiable = false;
+    });
+    if (!differentiable)
+      return signalPassFailure();
+
+    ConversionTarget conversion(getContext());
+    conversion.addIllegalOp<
+        TileFillOp, TileCopyOp, TileLoadOp, TileStoreOp, TileMatmulOp,
+        TileScoreModOp, TileScoreGradOp, TileMaskOp, TileSoftmaxUpdateOp,
+        TileDropoutOp, TileFinalizeOp, TileRowDotOp, TileExpLseOp,
+        TileSoftmaxGradOp>();
+    conversion.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    populateLowerTileOpsToGpuPatterns(patterns, *target);
+    if (failed(applyPartialConversion(module, conversion, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace flashc::nvidia
