@@ -1,0 +1,362 @@
+//===- NvidiaCompiler.cpp - tiled kernels to PTX and a kernel directory ---===//
+
+#include "codegen/nvidia/NvidiaCompiler.h"
+#include "codegen/nvidia/Pipeline.h"
+#include "codegen/nvidia/SharedMemoryPlan.h"
+#include "passes/KernelABI.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+
+using namespace mlir;
+
+namespace flashc::nvidia {
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The argument roles of a kernel of \p kind whose attn.kernel_info is
+/// \p info, in the order of passes/KernelABI.h.
+std::vector<std::string> argumentRoles(StringRef kind, DictionaryAttr info) {
+  std::vector<std::string> roles;
+  if (kind == abi::kForward)
+    roles = {"q", "k", "v", "o", "lse"};
+  else if (kind == abi::kBackwardPrep)
+    return {"o", "dout", "delta"};
+  else if (kind == abi::kBackwardDkDv)
+    roles = {"q", "k", "v", "dout", "lse", "delta", "dk", "dv"};
+  else if (kind == abi::kBackwardDq)
+    roles = {"q", "k", "v", "dout", "lse", "delta", "dq"};
+  auto has = [&](StringRef key) { return info && info.contains(key); };
+  if (has(abi::kHasSeqLensQ))
+    roles.push_back("seqlens_q");
+  if (has(abi::kHasSeqLensK))
+    roles.push_back("seqlens_k");
+  if (has(abi::kHasLayout)) {
+    roles.push_back("layout_offsets");
+    roles.push_back("layout_blocks");
+  }
+  if (has(abi::kHasDropout)) {
+    roles.push_back("seed");
+    roles.push_back("offset");
+  }
+  return roles;
+}
+
+int64_t infoInt(DictionaryAttr info, StringRef key) {
+  if (!info)
+    return 0;
+  auto attr = info.getAs<IntegerAttr>(key);
+  return attr ? attr.getInt() : 0;
+}
+
+/// Runs \p pm on \p module; on failure, the diagnostics it raised.
+llvm::Error runCapturingDiagnostics(PassManager &pm, ModuleOp module,
+                                    StringRef what) {
+  std::string messages;
+  llvm::raw_string_ostream os(messages);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error ||
+        diag.getSeverity() == DiagnosticSeverity::Warning) {
+      os << diag.getLocation() << ": " << diag << "\n";
+      for (Diagnostic &note : diag.getNotes())
+        os << "  note: " << note << "\n";
+    }
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return makeError(llvm::formatv("{0} failed:\n{1}", what, messages).str());
+  return llvm::Error::success();
+}
+
+/// The report of `ptxas -v` in \p text.
+PtxasReport parsePtxasReport(StringRef text) {
+  PtxasReport report;
+  SmallVector<StringRef> m;
+  if (llvm::Regex("Used ([0-9]+) registers").match(text, &m))
+    m[1].getAsInteger(10, report.registers);
+  if (llvm::Regex("([0-9]+) bytes stack frame, ([0-9]+) bytes spill stores, "
+                  "([0-9]+) bytes spill loads")
+          .match(text, &m)) {
+    m[1].getAsInteger(10, report.stackFrameBytes);
+    m[2].getAsInteger(10, report.spillStoreBytes);
+    m[3].getAsInteger(10, report.spillLoadBytes);
+  }
+  return report;
+}
+
+llvm::Expected<std::string> readFile(StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer)
+    return makeError("cannot read " + path + ": " + buffer.getError().message());
+  return (*buffer)->getBuffer().str();
+}
+
+llvm::Error writeFile(StringRef path, StringRef contents) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return makeError("cannot write " + path + ": " + ec.message());
+  os << contents;
+  os.close();
+  if (os.has_error())
+    return makeError("cannot write " + path + ": " + os.error().message());
+  return llvm::Error::success();
+}
+
+} // namespace
+
+std::optional<std::string> findPtxas() {
+  SmallVector<StringRef, 2> dirs;
+  std::string cudaBin;
+  if (const char *root = std::getenv("CUDA_ROOT")) {
+    cudaBin = (llvm::Twine(root) + "/bin").str();
+    dirs.push_back(cudaBin);
+  }
+  dirs.push_back("/usr/local/cuda/bin");
+  if (auto path = llvm::sys::findProgramByName("ptxas", dirs))
+    return *path;
+  if (auto path = llvm::sys::findProgramByName("ptxas"))
+    return *path;
+  return std::nullopt;
+}
+
+llvm::Expected<std::pair<std::string, PtxasReport>>
+assembleWithPtxas(StringRef ptxasPath, StringRef ptx, StringRef chip) {
+  SmallString<128> ptxFile, cubinFile, logFile;
+  for (auto [path, suffix] : {std::pair{&ptxFile, "ptx"},
+                              {&cubinFile, "cubin"},
+                              {&logFile, "log"}})
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("flashc", suffix, *path))
+      return makeError("cannot create a temporary file: " + ec.message());
+  auto cleanup = llvm::make_scope_exit([&] {
+    for (StringRef path : {ptxFile.str(), cubinFile.str(), logFile.str()})
+      llvm::sys::fs::remove(path);
+  });
+  if (llvm::Error err = writeFile(ptxFile, ptx))
+    return std::move(err);
+  std::string arch = ("-arch=" + chip).str();
+  SmallVector<StringRef> args = {ptxasPath, "-v", arch, ptxFile, "-o",
+                                 cubinFile};
+  std::optional<StringRef> redirects[] = {std::nullopt, logFile.str(),
+                                          logFile.str()};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(ptxasPath, args, std::nullopt, redirects,
+                                     /*SecondsToWait=*/0, /*MemoryLimit=*/0,
+                                     &message);
+  llvm::Expected<std::string> log = readFile(logFile);
+  if (!log)
+    return log.takeError();
+  if (rc != 0)
+    return makeError(llvm::formatv("ptxas {0} failed ({1}{2}):\n{3}", arch, rc,
+                                   message.empty() ? "" : ", " + message, *log)
+                         .str());
+  llvm::Expected<std::string> cubin = readFile(cubinFile);
+  if (!cubin)
+    return cubin.takeError();
+  return std::pair{std::move(*cubin), parsePtxasReport(*log)};
+}
+
+llvm::Expected<NvidiaKernels> compileForNvidia(ModuleOp tiledModule,
+                                               const TargetInfo &target,
+                                               const CompileOptions &options) {
+  MLIRContext *context = tiledModule.getContext();
+  DialectRegistry registry;
+  registerNvidiaDialects(registry);
+  context->appendDialectRegistry(registry);
+  OwningOpRef<ModuleOp> module = tiledModule.clone();
+
+  // Stage 1: the launch facts live on the gpu.funcs, which stage 2 turns
+  // into binaries.
+  PassManager toGpu(context);
+  buildTileToGpuPipeline(toGpu, target);
+  if (llvm::Error err =
+          runCapturingDiagnostics(toGpu, *module, "lowering to GPU kernels"))
+    return std::move(err);
+  NvidiaKernels result;
+  result.target = target.chip().str();
+  module->walk([&](gpu::GPUFuncOp func) {
+    auto kind = func->getAttrOfType<StringAttr>(abi::kKernelKindAttr);
+    if (!kind)
+      return;
+    auto info = func->getAttrOfType<DictionaryAttr>(abi::kKernelInfoAttr);
+    NvidiaKernel kernel;
+    kernel.name = func.getName().str();
+    kernel.kind = kind.getValue().str();
+    kernel.threads = target.threadsPerBlock();
+    if (auto bytes = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr))
+      kernel.sharedBytes = bytes.getInt();
+    kernel.grid =
+        kind.getValue() == abi::kBackwardDkDv ? "key_blocks" : "query_blocks";
+    kernel.blockQ = infoInt(info, abi::kTileRows);
+    kernel.blockK = infoInt(info, abi::kTileCols);
+    kernel.args = argumentRoles(kind.getValue(), info);
+    result.kernels.push_back(std::move(kernel));
+  });
+  for (NvidiaKernel &kernel : result.kernels) {
+    auto func = module->lookupSymbol<gpu::GPUModuleOp>(kernel.name)
+                    .lookupSymbol<gpu::GPUFuncOp>(kernel.name);
+    if (kernel.args.size() != func.getNumArguments())
+      return makeError(llvm::formatv("kernel '{0}' has {1} arguments, but its "
+                                     "kind '{2}' and attn.kernel_info call for "
+                                     "{3}",
+                                     kernel.name, func.getNumArguments(),
+                                     kernel.kind, kernel.args.size())
+                           .str());
+  }
+
+  // Stage 2: NVVM, then PTX.
+  PassManager toPtx(context);
+  buildGpuToNvvmPipeline(toPtx, target);
+  buildNvvmToPtxPipeline(toPtx, target);
+  if (llvm::Error err =
+          runCapturingDiagnostics(toPtx, *module, "lowering to PTX"))
+    return std::move(err);
+  for (NvidiaKernel &kernel : result.kernels) {
+    auto binary = module->lookupSymbol<gpu::BinaryOp>(kernel.name);
+    if (!binary || binary.getObjects().empty())
+      return makeError("no PTX was produced for kernel '" + kernel.name + "'");
+    auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+    kernel.ptx = object.getObject().getValue().str();
+  }
+
+  if (!options.runPtxas)
+    return result;
+  std::optional<std::string> ptxas =
+      options.ptxasPath.empty() ? findPtxas()
+                                : std::optional<std::string>(options.ptxasPath);
+  if (!ptxas)
+    return result;
+  for (NvidiaKernel &kernel : result.kernels) {
+    auto assembled = assembleWithPtxas(*ptxas, kernel.ptx, target.chip());
+    if (!assembled)
+      return assembled.takeError();
+    kernel.cubin = std::move(assembled->first);
+    kernel.ptxas = assembled->second;
+  }
+  return result;
+}
+
+ManifestInfo fromConfig(const attn::AttentionConfig &config,
+                        StringRef specPath, StringRef target) {
+  auto size = [](int64_t v) { return ShapedType::isDynamic(v) ? -1 : v; };
+  ManifestInfo info;
+  info.spec = specPath.str();
+  info.target = target.str();
+  Type elt = config.elementType;
+  info.elementType = elt.isBF16() ? "bf16" : elt.isF16() ? "f16" : "f32";
+  info.headDim = config.shape.headDim;
+  info.headDimV = config.shape.headDimV;
+  info.batch = size(config.shape.batch);
+  info.headsQ = size(config.shape.headsQ);
+  info.headsKV = size(config.shape.headsKV);
+  info.seqQ = size(config.shape.seqQ);
+  info.seqK = size(config.shape.seqK);
+  info.scale = config.scale;
+  info.causal = config.causal;
+  info.bottomRight = config.bottomRight;
+  if (config.hasWindow())
+    info.window = {*config.windowLeft, config.windowRight.value_or(-1)};
+  info.softcap = config.softcap;
+  info.alibi = config.alibi;
+  info.dropoutP = config.dropoutP;
+  info.dropoutSeed = config.dropoutSeed;
+  info.seqLensQ = config.hasSeqLensQ;
+  info.seqLensK = config.hasSeqLensK;
+  if (config.hasLayout)
+    info.layoutBlock = {config.layoutBlockQ, config.layoutBlockK};
+  info.customMask = config.mask != nullptr;
+  info.customScore = config.score != nullptr;
+  return info;
+}
+
+std::string renderManifest(const NvidiaKernels &kernels,
+                           const ManifestInfo &info) {
+  namespace json = llvm::json;
+  auto pairOrNull = [](const std::optional<std::pair<int64_t, int64_t>> &p)
+      -> json::Value {
+    if (!p)
+      return nullptr;
+    return json::Array{p->first, p->second};
+  };
+  json::Array kernelList;
+  for (const NvidiaKernel &kernel : kernels.kernels) {
+    json::Object entry{{"kind", kernel.kind},
+                       {"name", kernel.name},
+                       {"ptx", kernel.name + ".ptx"},
+                       {"block_q", kernel.blockQ},
+                       {"block_k", kernel.blockK},
+                       {"threads", kernel.threads},
+                       {"shared_bytes", kernel.sharedBytes},
+                       {"grid", kernel.grid},
+                       {"args", json::Array(kernel.args)}};
+    if (kernel.cubin)
+      entry["cubin"] = kernel.name + ".cubin";
+    kernelList.push_back(std::move(entry));
+  }
+  json::Object root{
+      {"format", 1},
+      {"spec", info.spec},
+      {"target", info.target},
+      {"element_type", info.elementType},
+      {"head_dim", info.headDim},
+      {"head_dim_v", info.headDimV},
+      {"static_sizes", json::Object{{"batch", info.batch},
+                                    {"heads_q", info.headsQ},
+                                    {"heads_kv", info.headsKV},
+                                    {"seq_q", info.seqQ},
+                                    {"seq_k", info.seqK}}},
+      {"scale", info.scale},
+      {"causal", info.causal},
+      {"bottom_right", info.bottomRight},
+      {"window", pairOrNull(info.window)},
+      {"softcap", info.softcap ? json::Value(*info.softcap) : nullptr},
+      {"alibi", info.alibi},
+      {"dropout_p", info.dropoutP},
+      {"dropout_seed", info.dropoutSeed},
+      {"seqlens_q", info.seqLensQ},
+      {"seqlens_k", info.seqLensK},
+      {"layout_block", pairOrNull(info.layoutBlock)},
+      {"custom_mask", info.customMask},
+      {"custom_score", info.customScore},
+      {"deterministic", info.deterministic},
+      {"kernels", std::move(kernelList)}};
+  return llvm::formatv("{0:2}", json::Value(std::move(root))).str() + "\n";
+}
+
+llvm::Error writeKernelDirectory(const NvidiaKernels &kernels,
+                                 const ManifestInfo &info, StringRef dir) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return makeError("cannot create " + dir + ": " + ec.message());
+  auto pathOf = [&](StringRef file) {
+    SmallString<256> path(dir);
+    llvm::sys::path::append(path, file);
+    return std::string(path);
+  };
+  for (const NvidiaKernel &kernel : kernels.kernels) {
+    if (llvm::Error err = writeFile(pathOf(kernel.name + ".ptx"), kernel.ptx))
+      return err;
+    if (kernel.cubin)
+      if (llvm::Error err =
+              writeFile(pathOf(kernel.name + ".cubin"), *kernel.cubin))
+        return err;
+  }
+  return writeFile(pathOf("flashc.json"), renderManifest(kernels, info));
+}
+
+} // namespace flashc::nvidia

@@ -1,0 +1,121 @@
+//===- NvidiaCompiler.h - tiled kernels to PTX and a kernel directory -*- C++ -*-===//
+//
+// The NVIDIA backend's entry points for tools: compile a module of tiled
+// kernels to PTX in process (and to cubin where ptxas exists), and write
+// the kernel directory that runtime/Manifest.h describes, which the runtime
+// loads and launches.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHC_CODEGEN_NVIDIA_NVIDIACOMPILER_H
+#define FLASHC_CODEGEN_NVIDIA_NVIDIACOMPILER_H
+
+#include "codegen/nvidia/TargetInfo.h"
+#include "dialect/AttentionConfig.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace flashc::nvidia {
+
+/// What `ptxas -v` says about one kernel.
+struct PtxasReport {
+  int64_t registers = 0;
+  int64_t spillStoreBytes = 0, spillLoadBytes = 0;
+  int64_t stackFrameBytes = 0;
+};
+
+/// One compiled kernel and the facts its launch needs.
+struct NvidiaKernel {
+  std::string name; ///< the PTX entry point (the tiled function's name)
+  std::string kind; ///< "fwd", "bwd_prep", "bwd_dkdv", "bwd_dq"
+  std::string ptx;
+  int64_t threads = 0;     ///< block = (threads, 1, 1)
+  int64_t sharedBytes = 0; ///< dynamic shared memory per CTA
+  /// "query_blocks": grid (ceil(Nq / block_q), Hq, B); "key_blocks":
+  /// (ceil(Nk / block_k), Hkv, B).
+  std::string grid;
+  int64_t blockQ = 0, blockK = 0;
+  /// Argument roles in ABI order (passes/KernelABI.h): "q", "k", ...
+  std::vector<std::string> args;
+  /// ptxas's output and report, when ptxas was found.
+  std::optional<std::string> cubin;
+  std::optional<PtxasReport> ptxas;
+};
+
+struct NvidiaKernels {
+  std::string target; ///< the chip: "sm_80", "sm_90", "sm_90a"
+  std::vector<NvidiaKernel> kernels;
+};
+
+struct CompileOptions {
+  /// Run ptxas (when found) for a cubin and the register/spill report.
+  bool runPtxas = true;
+  /// ptxas to use; empty: $CUDA_ROOT/bin, /usr/local/cuda/bin, then PATH.
+  std::string ptxasPath;
+};
+
+/// Compiles every kernel of \p tiledModule (func.func with
+/// attn.kernel_kind, as the tiling passes produce; the module is cloned,
+/// not changed) for \p target: buildNvidiaLoweringPipeline, then ptxas.
+/// A failed pass comes back as an error carrying its diagnostics; so does a
+/// kernel whose tiles do not fit the chip's shared memory. A missing ptxas
+/// is not an error (no cubin, no report).
+llvm::Expected<NvidiaKernels>
+compileForNvidia(mlir::ModuleOp tiledModule, const TargetInfo &target,
+                 const CompileOptions &options = {});
+
+/// Where ptxas is, or std::nullopt.
+std::optional<std::string> findPtxas();
+
+/// Assembles \p ptx for \p chip with `ptxas -v`; returns the cubin and the
+/// report of its one entry point.
+llvm::Expected<std::pair<std::string, PtxasReport>>
+assembleWithPtxas(llvm::StringRef ptxasPath, llvm::StringRef ptx,
+                  llvm::StringRef chip);
+
+/// The spec-level facts of flashc.json.
+struct ManifestInfo {
+  std::string spec;   ///< path of the spec file (informational)
+  std::string target; ///< "sm_80", "sm_90", "sm_90a"
+  std::string elementType; ///< "f16", "bf16", "f32"
+  int64_t headDim = 0, headDimV = 0;
+  /// -1 where the spec leaves the size to run time.
+  int64_t batch = -1, headsQ = -1, headsKV = -1, seqQ = -1, seqK = -1;
+  double scale = 1.0;
+  bool causal = false, bottomRight = false;
+  std::optional<std::pair<int64_t, int64_t>> window;
+  std::optional<double> softcap;
+  bool alibi = false;
+  double dropoutP = 0.0;
+  int64_t dropoutSeed = 0;
+  bool seqLensQ = false, seqLensK = false;
+  std::optional<std::pair<int64_t, int64_t>> layoutBlock;
+  bool customMask = false, customScore = false;
+  /// AttentionConfig does not carry it: set from attn.attention_grad's
+  /// `deterministic` by the caller.
+  bool deterministic = false;
+};
+
+/// The manifest facts of a spec op's configuration.
+ManifestInfo fromConfig(const attn::AttentionConfig &config,
+                        llvm::StringRef specPath, llvm::StringRef target);
+
+/// Writes DIR/<name>.ptx (and DIR/<name>.cubin) for every kernel and
+/// DIR/flashc.json (runtime/Manifest.h, format 1); creates DIR.
+llvm::Error writeKernelDirectory(const NvidiaKernels &kernels,
+                                 const ManifestInfo &info,
+                                 llvm::StringRef dir);
+
+/// The manifest's text, as writeKernelDirectory writes it.
+std::string renderManifest(const NvidiaKernels &kernels,
+                           const ManifestInfo &info);
+
+} // namespace flashc::nvidia
+
+#endif // FLASHC_CODEGEN_NVIDIA_NVIDIACOMPILER_H
