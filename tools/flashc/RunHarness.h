@@ -75,6 +75,9 @@ struct Comparison {
   double maxAbsError = 0.0;
   double maxAbsReference = 0.0;
   double relativeError = 0.0;
+  /// The reference is all zero (or empty): relativeError is then the
+  /// absolute error, relative to the inputs' unit scale.
+  bool zeroReference = false;
   /// Index of the largest absolute error, -1 if none.
   int64_t worst = -1;
   int64_t nanCount = 0, firstNan = -1;
@@ -88,7 +91,8 @@ struct Comparison {
 
 /// Compares \p got with \p expected element by element: NaN anywhere fails,
 /// infinities must match exactly (-inf LSE of fully masked rows), and the
-/// relative error is max|got - expected| / max(max|expected|, tiny).
+/// relative error is max|got - expected| / max|expected|, or / 1 (the unit
+/// scale of the inputs) where the reference is all zero.
 Comparison compareOutputs(const std::vector<double> &got,
                           const std::vector<double> &expected);
 

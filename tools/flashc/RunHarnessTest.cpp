@@ -53,7 +53,16 @@ TEST(CompareOutputs, MinusInfinityMustMatchExactly) {
 
 TEST(CompareOutputs, AllZeroReference) {
   EXPECT_TRUE(compareOutputs({0.0, 0.0}, {0.0, 0.0}).passed(0.0));
-  EXPECT_FALSE(compareOutputs({1e-20, 0.0}, {0.0, 0.0}).passed(1e-5));
+  // An all-zero reference is judged by absolute error.
+  Comparison c = compareOutputs({1e-3, 0.0}, {0.0, 0.0});
+  EXPECT_TRUE(c.zeroReference);
+  EXPECT_EQ(c.relativeError, 1e-3);
+  EXPECT_FALSE(c.passed(1e-5));
+  EXPECT_TRUE(c.passed(1e-2));
+  // A nonzero one, however small, by relative error.
+  c = compareOutputs({2e-6, 0.0}, {1e-6, 0.0});
+  EXPECT_FALSE(c.zeroReference);
+  EXPECT_NEAR(c.relativeError, 1.0, 1e-12);
 }
 
 attn::AttentionConfig configOf(int64_t b, int64_t hq, int64_t hkv, int64_t nq,
