@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -149,6 +150,13 @@ LogicalResult mapKernel(func::FuncOp func, const TargetInfo &target) {
       kernel->setAttr(name, attr);
   kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
       {static_cast<int32_t>(target.threadsPerBlock()), 1, 1}));
+  // Without it ptxas assumes 4 CTAs of T threads per SM and caps registers
+  // at 128 a thread, spilling where shared memory allows fewer CTAs anyway.
+  int64_t sharedBytes =
+      func->getAttrOfType<IntegerAttr>(kSharedBytesAttr).getInt();
+  kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                  b.getI32IntegerAttr(static_cast<int32_t>(
+                      target.ctasPerSMBySharedMemory(sharedBytes))));
   if (ArrayAttr argAttrs = func.getAllArgAttrs())
     kernel.setAllArgAttrs(argAttrs);
 

@@ -1,10 +1,13 @@
 //===- NvidiaCompiler.cpp - tiled kernels to PTX and a kernel directory ---===//
 
 #include "codegen/nvidia/NvidiaCompiler.h"
+#include "codegen/nvidia/Passes.h"
 #include "codegen/nvidia/Pipeline.h"
 #include "codegen/nvidia/SharedMemoryPlan.h"
 #include "passes/KernelABI.h"
+#include "passes/Pipelines.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -73,8 +76,12 @@ llvm::Error runCapturingDiagnostics(PassManager &pm, ModuleOp module,
     if (diag.getSeverity() == DiagnosticSeverity::Error ||
         diag.getSeverity() == DiagnosticSeverity::Warning) {
       os << diag.getLocation() << ": " << diag << "\n";
-      for (Diagnostic &note : diag.getNotes())
-        os << "  note: " << note << "\n";
+      for (Diagnostic &note : diag.getNotes()) {
+        // The op dump MLIR attaches to pass failures buries the message.
+        std::string text = note.str();
+        if (!StringRef(text).starts_with("see current operation"))
+          os << "  note: " << text << "\n";
+      }
     }
     return success();
   });
@@ -119,6 +126,47 @@ llvm::Error writeFile(StringRef path, StringRef contents) {
 }
 
 } // namespace
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+tileForNvidia(ModuleOp spec, const TargetInfo &target, int64_t blockQ,
+              int64_t blockK) {
+  MLIRContext *context = spec.getContext();
+  // Shared memory is an upper bound before padding, which the plan drops
+  // when it does not fit.
+  int64_t limit = target.maxSharedBytesPerBlock() - target.sharedAlignment();
+  while (true) {
+    OwningOpRef<ModuleOp> module = spec.clone();
+    PassManager pm(context);
+    TilingOptions tiling;
+    tiling.target = target.tilingTarget().str();
+    tiling.blockQ = blockQ;
+    tiling.blockK = blockK;
+    buildTilingPipeline(pm, tiling);
+    pm.addPass(createAttnDropUnreadTilesPass());
+    if (llvm::Error err = runCapturingDiagnostics(pm, *module, "tiling"))
+      return std::move(err);
+    // The largest unpadded plan among the kernels, and their tiles.
+    int64_t worst = 0, tileQ = 0, tileK = 0;
+    module->walk([&](func::FuncOp func) {
+      if (!func->hasAttr(abi::kKernelKindAttr))
+        return;
+      auto info = func->getAttrOfType<DictionaryAttr>(abi::kKernelInfoAttr);
+      tileQ = std::max(tileQ, infoInt(info, abi::kTileRows));
+      tileK = std::max(tileK, infoInt(info, abi::kTileCols));
+      worst = std::max(worst,
+                       planSharedMemory(func, target, /*pad=*/false).totalBytes);
+    });
+    if (worst <= limit || (tileQ <= 16 && tileK <= 16))
+      return module; // compileForNvidia reports what still does not fit
+    if (tileK > 16 && tileK >= tileQ) {
+      blockQ = tileQ;
+      blockK = tileK / 2;
+    } else {
+      blockQ = tileQ / 2;
+      blockK = tileK;
+    }
+  }
+}
 
 std::optional<std::string> findPtxas() {
   SmallVector<StringRef, 2> dirs;

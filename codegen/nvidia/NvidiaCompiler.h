@@ -14,6 +14,7 @@
 #include "dialect/AttentionConfig.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 
 #include <optional>
@@ -69,6 +70,15 @@ struct CompileOptions {
 llvm::Expected<NvidiaKernels>
 compileForNvidia(mlir::ModuleOp tiledModule, const TargetInfo &target,
                  const CompileOptions &options = {});
+
+/// Tiles the spec-level ops of \p spec (cloned, not changed) for \p target:
+/// attn-select-tiles sized by the chip's shared memory (or the non-zero
+/// overrides), then the tiling passes. While a kernel's tiles do not fit the
+/// chip's shared memory (the backward pass holds more tiles than tile
+/// selection budgets for), block_k, then block_q, is halved down to 16.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+tileForNvidia(mlir::ModuleOp spec, const TargetInfo &target,
+              int64_t blockQ = 0, int64_t blockK = 0);
 
 /// Where ptxas is, or std::nullopt.
 std::optional<std::string> findPtxas();

@@ -77,12 +77,15 @@ def AttnMapKernelsToGpuPass
        view of `gpu.dynamic_shared_memory` at its offset (rows strided by its
        pitch).
     3. The function keeps `attn.kernel_kind`, `attn.kernel_info` and
-       `attn.shared_bytes`, and gets `known_block_size = [T, 1, 1]`.
+       `attn.shared_bytes`, and gets `known_block_size = [T, 1, 1]` and
+       `nvvm.minctasm`, the CTAs per SM its shared memory allows (ptxas
+       plans registers for that occupancy instead of capping them at 128).
   }];
   let options = AttnChipOptions;
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"
+    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
+    "::mlir::NVVM::NVVMDialect"
   ];
 }
 

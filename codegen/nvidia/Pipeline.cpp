@@ -68,6 +68,8 @@ void buildGpuToNvvmPipeline(OpPassManager &pm, const TargetInfo &target) {
   ConvertGpuOpsToNVVMOpsOptions toNvvm;
   toNvvm.indexBitwidth = 64;
   gpu.addPass(createConvertGpuOpsToNVVMOps(toNvvm));
+  // What libdevice does not cover (math.absi of ALiBi's distance).
+  gpu.addPass(createConvertMathToLLVMPass());
   gpu.addPass(LLVM::createNVVMOptimizeForTargetPass());
   gpu.addPass(createCanonicalizerPass());
   gpu.addPass(createCSEPass());

@@ -5,6 +5,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
+
 namespace flashc::nvidia {
 
 llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
@@ -18,6 +20,7 @@ llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
     // A100: 164 KiB per SM, of which a CTA may opt into 163 KiB.
     info.tileTarget = "sm_80";
     info.maxShared = 163 * 1024;
+    info.sharedPerSM = 164 * 1024;
     // PTX 7.0 (CUDA 11.0) has every instruction used for sm_80.
     info.features = "+ptx70";
     info.ptxIsa = 70;
@@ -25,6 +28,7 @@ llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
     // H100/H200: 228 KiB per SM, of which a CTA may opt into 227 KiB.
     info.tileTarget = "sm_90";
     info.maxShared = 227 * 1024;
+    info.sharedPerSM = 228 * 1024;
     // PTX 8.0 (CUDA 12.0): the first with sm_90a; LLVM's default (6.0)
     // cannot target sm_90 at all.
     info.features = "+ptx80";
@@ -37,6 +41,13 @@ llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
             .str());
   }
   return info;
+}
+
+int64_t TargetInfo::ctasPerSMBySharedMemory(int64_t sharedBytes) const {
+  // The driver reserves 1 KiB of shared memory per CTA (sm_80 and later).
+  constexpr int64_t kReservedPerCta = 1024;
+  int64_t ctas = sharedPerSM / (sharedBytes + kReservedPerCta);
+  return std::clamp<int64_t>(ctas, 1, 4);
 }
 
 bool TargetInfo::hasTensorCoresFor(mlir::Type elementType) const {

@@ -46,6 +46,13 @@ public:
 
   /// Dynamic shared memory one CTA may opt into, in bytes.
   int64_t maxSharedBytesPerBlock() const { return maxShared; }
+  /// Shared memory of one SM, in bytes.
+  int64_t sharedBytesPerSM() const { return sharedPerSM; }
+  /// How many CTAs that each use \p sharedBytes of dynamic shared memory
+  /// fit on one SM at once (at least 1, at most 4): what ptxas is told to
+  /// plan registers for (.minnctapersm), since shared memory, not
+  /// registers, bounds the occupancy of flashc's kernels.
+  int64_t ctasPerSMBySharedMemory(int64_t sharedBytes) const;
   /// Alignment of every tile in shared memory (16: one vector access).
   int64_t sharedAlignment() const { return 16; }
 
@@ -69,7 +76,7 @@ public:
 private:
   std::string chipName, tileTarget, features;
   int ptxIsa = 0;
-  int64_t maxShared = 0;
+  int64_t maxShared = 0, sharedPerSM = 0;
   int64_t threads = 128;
   llvm::SmallVector<MmaShape, 2> mma;
   bool ldmatrix = false, wgmma = false;

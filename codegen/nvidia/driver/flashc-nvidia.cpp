@@ -8,7 +8,8 @@
 // compileForNvidia and writes DIR/<kernel>.ptx, .cubin (where ptxas exists)
 // and DIR/flashc.json; prints one line per kernel with its launch facts and
 // ptxas's register and spill counts. An input that is already tiled
-// (kernel functions, no spec op) is compiled as is.
+// (kernel functions, no spec op) is compiled as is. Tiles that do not fit
+// the chip's shared memory are shrunk (tileForNvidia).
 //
 //===----------------------------------------------------------------------===//
 
@@ -102,14 +103,10 @@ int main(int argc, char **argv) {
     }
   });
   if (info) {
-    PassManager pm(&context);
-    flashc::TilingOptions tiling;
-    tiling.target = target->tilingTarget().str();
-    tiling.blockQ = blockQ;
-    tiling.blockK = blockK;
-    flashc::buildTilingPipeline(pm, tiling);
-    if (failed(pm.run(*module)))
-      return fail("tiling failed");
+    auto tiled = nv::tileForNvidia(*module, *target, blockQ, blockK);
+    if (!tiled)
+      return fail(llvm::toString(tiled.takeError()));
+    module = std::move(*tiled);
   }
 
   nv::CompileOptions options;
