@@ -6,6 +6,12 @@
 #include "mlir/Pass/PassRegistry.h"
 
 void flashc::codegen::registerCodegenPasses() {
+  // Registering a pipeline twice is a fatal error; tools may call this from
+  // more than one place.
+  static bool registered = false;
+  if (registered)
+    return;
+  registered = true;
   registerFlashcCodegenPasses();
   mlir::PassPipelineRegistration<>(
       "attn-lower-to-cpu",

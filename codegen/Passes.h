@@ -16,7 +16,8 @@ namespace flashc::codegen {
 #include "codegen/Passes.h.inc"
 
 /// Registers every codegen pass and the `attn-lower-to-cpu` pipeline
-/// (cpu/CpuPipeline.h) with the global registry, for flashc-opt.
+/// (cpu/CpuPipeline.h) with the global registry, for flashc-opt. Calling it
+/// again does nothing.
 void registerCodegenPasses();
 
 } // namespace flashc::codegen

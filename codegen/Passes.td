@@ -52,10 +52,10 @@ def AttnHoistStaticAllocasPass
     The tiled form allocates its tiles with `memref.alloca` inside the grid
     loop. Lowered as is, every iteration of a sequential loop would grow the
     stack (`scf.for` is an allocation scope, but its lowering to branches
-    frees nothing). This pass moves each `memref.alloca` with a static shape
-    that sits inside a loop to the start of the nearest enclosing allocation
-    scope that is not a loop (the function's entry block), so each tile is
-    allocated once.
+    frees nothing) or, inside `memref.alloca_scope`, save and restore it.
+    This pass moves each `memref.alloca` with a static shape that sits
+    inside a loop to the start of the function's entry block (out of any
+    `memref.alloca_scope` on the way), so each tile is allocated once.
 
     Valid only where the loops run one iteration at a time (after
     `scf-forall-to-for`): the tile's contents are undefined at the start of

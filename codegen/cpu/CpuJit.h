@@ -36,7 +36,9 @@ class CpuKernelModule {
 public:
   /// Lowers a module of tiled-level kernels (it is cloned, not modified) to
   /// LLVM and JIT-compiles it. Errors (a failed pass, a JIT failure) come
-  /// back as llvm::Error with the diagnostics' text.
+  /// back as llvm::Error with the diagnostics' text. Registers the LLVM IR
+  /// translations with the module's context, which must stay alive only for
+  /// the call: the compiled module does not refer to it.
   static llvm::Expected<std::unique_ptr<CpuKernelModule>>
   compile(mlir::ModuleOp module);
 

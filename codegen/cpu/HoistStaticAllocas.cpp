@@ -16,39 +16,36 @@ using namespace mlir;
 namespace flashc::codegen {
 namespace {
 
-/// The nearest enclosing allocation scope that is not a loop (scf.for and
-/// scf.forall are scopes of their own, freed per iteration in principle but
-/// not in practice once lowered to branches), and whether a loop lies
-/// between \p op and it.
-std::pair<Operation *, bool> hoistTarget(Operation *op) {
-  bool crossesLoop = false;
-  for (Operation *parent = op->getParentOp(); parent;
-       parent = parent->getParentOp()) {
-    bool isLoop = isa<LoopLikeOpInterface>(parent);
-    crossesLoop |= isLoop;
-    if (!isLoop && parent->hasTrait<OpTrait::AutomaticAllocationScope>())
-      return {parent, crossesLoop};
-  }
-  return {nullptr, false};
+/// Whether a loop lies between \p op and \p func: then the alloca would be
+/// executed once per iteration. scf.for and scf.forall are allocation
+/// scopes of their own, and the tiling passes wrap grid bodies in
+/// memref.alloca_scope, but once lowered to branches the former free
+/// nothing, and the latter pay a stacksave/stackrestore per iteration for
+/// what one allocation can serve.
+bool isInLoop(Operation *op, Operation *func) {
+  for (Operation *parent = op->getParentOp(); parent && parent != func;
+       parent = parent->getParentOp())
+    if (isa<LoopLikeOpInterface>(parent))
+      return true;
+  return false;
 }
 
 struct AttnHoistStaticAllocasPass
     : impl::AttnHoistStaticAllocasPassBase<AttnHoistStaticAllocasPass> {
   void runOnOperation() override {
-    SmallVector<std::pair<memref::AllocaOp, Operation *>> toHoist;
-    getOperation().walk([&](memref::AllocaOp alloca) {
-      if (!alloca.getType().hasStaticShape() ||
-          !alloca.getDynamicSizes().empty() ||
-          !alloca.getSymbolOperands().empty())
-        return;
-      auto [scope, crossesLoop] = hoistTarget(alloca);
-      if (scope && crossesLoop)
-        toHoist.push_back({alloca, scope});
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    SmallVector<memref::AllocaOp> toHoist;
+    func.walk([&](memref::AllocaOp alloca) {
+      if (alloca.getType().hasStaticShape() &&
+          alloca.getDynamicSizes().empty() &&
+          alloca.getSymbolOperands().empty() && isInLoop(alloca, func))
+        toHoist.push_back(alloca);
     });
-    for (auto [alloca, scope] : toHoist) {
-      Block &entry = scope->getRegion(0).front();
+    Block &entry = func.getBody().front();
+    for (memref::AllocaOp alloca : toHoist)
       alloca->moveBefore(&entry, entry.begin());
-    }
   }
 };
 

@@ -42,3 +42,37 @@ func.func @stays(%n: index) {
   }
   return
 }
+
+// -----
+
+// Out of an alloca_scope inside a loop as well (the tiling passes emit
+// those); the scope itself is left for the canonicalizer.
+// CHECK-LABEL: func.func @in_scope
+// CHECK-NEXT: %[[A:.+]] = memref.alloca() : memref<64x64xf32>
+// CHECK: scf.for
+// CHECK-NEXT: memref.alloca_scope
+// CHECK-NEXT: memref.store %{{.+}}, %[[A]]
+func.func @in_scope(%n: index, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %i = %c0 to %n step %c1 {
+    memref.alloca_scope {
+      %a = memref.alloca() : memref<64x64xf32>
+      memref.store %x, %a[%c0, %c0] : memref<64x64xf32>
+    }
+  }
+  return
+}
+
+// -----
+
+// An alloca_scope outside any loop runs once: nothing moves.
+// CHECK-LABEL: func.func @scope_without_loop
+// CHECK-NEXT: memref.alloca_scope
+// CHECK-NEXT: memref.alloca
+func.func @scope_without_loop(%x: f32) {
+  memref.alloca_scope {
+    %a = memref.alloca() : memref<4xf32>
+  }
+  return
+}
