@@ -109,14 +109,11 @@ Status checkDenseLayout(const DenseLayoutView &layout) {
                          std::to_string(layout.numElements));
   if (!layout.data)
     return Status::error("block layout: data pointer is null");
-  switch (layout.elementType) {
-  case LayoutElementType::UInt8:
-  case LayoutElementType::Int8:
-  case LayoutElementType::Int32:
-    break;
-  default:
+  // The enum may hold any value a caller cast into it.
+  if (layout.elementType != LayoutElementType::UInt8 &&
+      layout.elementType != LayoutElementType::Int8 &&
+      layout.elementType != LayoutElementType::Int32)
     return Status::error("block layout: unknown element type");
-  }
   return Status::success();
 }
 

@@ -58,9 +58,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> withGradientFunction(ModuleOp spec) {
   Value seqlensQ = optionalArg(fwd.getSeqlensQ());
   Value seqlensK = optionalArg(fwd.getSeqlensK());
   Value layout = optionalArg(fwd.getLayout());
-  auto grad = builder.create<attn::AttentionGradOp>(
-      loc, resultTypes[0], resultTypes[1], resultTypes[2], arg(0), arg(1),
-      arg(2), arg(3), arg(4), arg(5), seqlensQ, seqlensK, layout,
+  auto grad = attn::AttentionGradOp::create(
+      builder, loc, resultTypes[0], resultTypes[1], resultTypes[2], arg(0),
+      arg(1), arg(2), arg(3), arg(4), arg(5), seqlensQ, seqlensK, layout,
       fwd.getScaleAttr(), fwd.getCausalAttr(), fwd.getAlignmentAttr(),
       fwd.getWindowLeftAttr(), fwd.getWindowRightAttr(), fwd.getSoftcapAttr(),
       fwd.getAlibiAttr(), fwd.getDropoutPAttr(), fwd.getDropoutSeedAttr(),
@@ -68,7 +68,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> withGradientFunction(ModuleOp spec) {
   IRMapping mapping;
   fwd.getMask().cloneInto(&grad.getMask(), mapping);
   fwd.getScore().cloneInto(&grad.getScore(), mapping);
-  builder.create<func::ReturnOp>(loc, grad.getResults());
+  func::ReturnOp::create(builder, loc, grad.getResults());
 
   if (failed(verify(fn)))
     return makeError("the gradient of this spec does not verify (see the "
