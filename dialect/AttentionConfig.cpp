@@ -2,6 +2,8 @@
 
 #include "dialect/AttentionConfig.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace flashc::attn {
@@ -29,8 +31,13 @@ template <typename OpT> static AttentionConfig readConfig(OpT op) {
   c.scale = op.getScaleOrDefault();
   c.causal = op.getCausal();
   c.bottomRight = op.getAlignment() == Alignment::bottom_right;
-  c.windowLeft = op.getWindowLeft();
-  c.windowRight = op.getWindowRight();
+  // Read signed (the generated getters are unsigned) and clamp: see
+  // kMaxWindowBound.
+  if (op.getWindowLeftAttr() && op.getWindowRightAttr()) {
+    c.windowLeft = std::min(op.getWindowLeftAttr().getInt(), kMaxWindowBound);
+    c.windowRight =
+        std::min(op.getWindowRightAttr().getInt(), kMaxWindowBound);
+  }
   if (auto softcap = op.getSoftcap())
     c.softcap = softcap->convertToDouble();
   c.alibi = op.getAlibi();

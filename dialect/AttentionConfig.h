@@ -23,12 +23,19 @@ struct AttentionShape {
   bool isStatic() const;
 };
 
+/// A window bound of 2^40 or more keeps every key of any sequence that fits
+/// in memory, exactly as an unbounded side would: the config clamps bounds to
+/// this, so that `i + shift +- bound` (in kernels, mask analysis and the IO
+/// report) cannot overflow int64 for a spec like window(9223372036854775807, 0).
+inline constexpr int64_t kMaxWindowBound = int64_t(1) << 40;
+
 struct AttentionConfig {
   AttentionShape shape;
   mlir::Type elementType;
   double scale = 1.0;
   bool causal = false;
   bool bottomRight = false;
+  /// Window bounds, at most kMaxWindowBound (see there).
   std::optional<int64_t> windowLeft, windowRight;
   std::optional<double> softcap;
   bool alibi = false;
