@@ -3,6 +3,7 @@
 #include "passes/TilingUtils.h"
 
 #include "dialect/AttnOps.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 
@@ -14,6 +15,17 @@ FailureOr<TileSizes> getTileSizes(Operation *op) {
     return op->emitError() << "has no '" << kTileSizesAttr
                            << "' attribute; run attn-select-tiles first";
   return TileSizes{sizes[0], sizes[1]};
+}
+
+LogicalResult checkUniqueFunctionNames(ModuleOp module, Operation *op) {
+  llvm::StringSet<> names;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (!names.insert(func.getSymName()).second)
+      return op->emitError()
+             << "kernel '@" << func.getSymName()
+             << "' would share its name with another function of the "
+                "module; rename that function";
+  return success();
 }
 
 void eraseTiledSpecFunctions(ModuleOp module) {

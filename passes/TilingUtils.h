@@ -23,6 +23,12 @@ inline constexpr llvm::StringLiteral kTiledAttr = "attn.tiled";
 /// Erases functions all of whose spec ops have kernels.
 void eraseTiledSpecFunctions(mlir::ModuleOp module);
 
+/// Fails with an error on `op` when two functions of `module` share a name:
+/// a kernel `<func>_<kind>` just built for `op` may take the name of a
+/// function already there (say, one the user called `f_fwd`).
+mlir::LogicalResult checkUniqueFunctionNames(mlir::ModuleOp module,
+                                             mlir::Operation *op);
+
 /// Builds kernels for every `SpecOp` in `module` with `build(op, module,
 /// baseName)`, then erases the functions whose spec ops all have kernels: a
 /// fully tiled module holds only kernels. A function holding several spec
@@ -39,7 +45,8 @@ mlir::LogicalResult replaceSpecFunctions(mlir::ModuleOp module,
       std::string base = func.getSymName().str();
       if (ops.size() > 1)
         base += "_" + std::to_string(n);
-      if (mlir::failed(build(op, module, base)))
+      if (mlir::failed(build(op, module, base)) ||
+          mlir::failed(checkUniqueFunctionNames(module, op)))
         return mlir::failure();
       op->setAttr(kTiledAttr, mlir::UnitAttr::get(op->getContext()));
     }
