@@ -84,8 +84,11 @@ struct Comparison {
   /// Infinities where the reference has none, or -inf LSE where the kernel
   /// has a finite value: counted and the first one kept.
   int64_t infMismatches = 0, firstInfMismatch = -1;
+  /// The two sides have different numbers of elements.
+  bool sizeMismatch = false;
   bool passed(double tolerance) const {
-    return nanCount == 0 && infMismatches == 0 && relativeError <= tolerance;
+    return !sizeMismatch && nanCount == 0 && infMismatches == 0 &&
+           relativeError <= tolerance;
   }
 };
 

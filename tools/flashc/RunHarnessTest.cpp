@@ -51,6 +51,12 @@ TEST(CompareOutputs, MinusInfinityMustMatchExactly) {
   EXPECT_FALSE(compareOutputs({kInf}, {-kInf}).passed(1e9));
 }
 
+TEST(CompareOutputs, DifferentSizesFail) {
+  Comparison c = compareOutputs({1.0}, {1.0, 2.0});
+  EXPECT_TRUE(c.sizeMismatch);
+  EXPECT_FALSE(c.passed(1e9));
+}
+
 TEST(CompareOutputs, AllZeroReference) {
   EXPECT_TRUE(compareOutputs({0.0, 0.0}, {0.0, 0.0}).passed(0.0));
   // An all-zero reference is judged by absolute error.
