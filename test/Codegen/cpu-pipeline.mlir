@@ -16,6 +16,8 @@
 // NONE-NOT: func.call
 // NONE-NOT: unrealized_conversion_cast
 
+// NONE-NOT: llvm.intr.stacksave
+
 // The tiles are allocated once, in the entry block, not per grid point.
 // CHECK-LABEL: llvm.func @tiny_fwd(
 // CHECK-COUNT-8: llvm.alloca
@@ -45,6 +47,8 @@ func.func @tiny_fwd(%q: !q, %k: !q, %v: !q, %o: !q, %lse: !l, %seed: i64, %offse
   %mq = arith.ceildivui %nq, %c4 : index
   %mk = arith.ceildivui %nk, %c4 : index
   scf.forall (%b, %h, %qb) in (%nb, %nh, %mq) {
+   // As the tiling passes emit it: the CTA body in its own allocation scope.
+   memref.alloca_scope {
     %q0 = arith.muli %qb, %c4 : index
     %qrows = arith.subi %nq, %q0 : index
     %qt = memref.alloca() : memref<4x8xbf16>
@@ -74,6 +78,7 @@ func.func @tiny_fwd(%q: !q, %k: !q, %v: !q, %o: !q, %lse: !l, %seed: i64, %offse
     attn.tile.finalize %acc, %m, %l, %lt : memref<4x8xf32>, memref<4xf32>, memref<4xf32>, memref<4xf32>
     attn.tile.store %acc into %o[%b, %h, %q0] rows %qrows : memref<4x8xf32> -> !q
     attn.tile.store %lt into %lse[%b, %h, %q0] rows %qrows : memref<4xf32> -> !l
+   }
   }
   return
 }
