@@ -20,7 +20,22 @@
 
 // The tiles are allocated once, in the entry block, not per grid point.
 // CHECK-LABEL: llvm.func @tiny_fwd(
-// CHECK-COUNT-8: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
+// CHECK-NOT: llvm.br
+// CHECK: llvm.alloca
 // CHECK-NOT: llvm.alloca
 // CHECK: llvm.br
 // CHECK-NOT: llvm.alloca
