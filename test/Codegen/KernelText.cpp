@@ -131,6 +131,8 @@ func.func @attn_fwd(%q: ${QT}, %k: ${QT}, %v: ${VT}, %o: ${VT}, %lse: ${LT}${DRO
     attributes {attn.kernel_kind = "fwd", ${INFO}} {)") +
                      kPrologue + R"(
   scf.forall (%b, %h, %qb) in (%nb, %nh, %mq) {
+   // The CTA body in its own allocation scope, as the tiling passes emit it.
+   memref.alloca_scope {
     %hk = arith.divui %h, %group : index
     %q0 = arith.muli %qb, %cbq : index
     %qrows = arith.subi %nq, %q0 : index
@@ -161,6 +163,7 @@ func.func @attn_fwd(%q: ${QT}, %k: ${QT}, %v: ${VT}, %o: ${VT}, %lse: ${LT}${DRO
     attn.tile.finalize %acc, %mt, %lt, %lset : ${ACC}, ${ROWS}, ${ROWS}, ${ROWS}
     attn.tile.store %acc into %o[%b, %h, %q0] rows %qrows : ${ACC} -> ${VT}
     attn.tile.store %lset into %lse[%b, %h, %q0] rows %qrows : ${ROWS} -> ${LT}
+   }
   }
   return
 }

@@ -38,7 +38,9 @@ struct KernelConfig {
 };
 
 /// @attn_fwd(q, k, v, o, lse[, seed, offset]): the FlashAttention forward
-/// pass with scf.forall over (b, h, q-block) and scf.for over KV blocks.
+/// pass with scf.forall over (b, h, q-block), its body in a
+/// memref.alloca_scope as the tiling passes emit it, and scf.for over KV
+/// blocks.
 std::string forwardKernel(const KernelConfig &config);
 
 /// @attn_bwd_prep(o, dout, delta), @attn_bwd_dkdv(q, k, v, dout, lse, delta,
