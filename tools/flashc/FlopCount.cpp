@@ -11,9 +11,13 @@ namespace flashc::tool {
 
 namespace {
 
+/// Sizes up to 2^63 - 1 and window bounds as large: sums and differences of
+/// a few of them need more than 64 bits.
+using Wide = __int128;
+
 /// Sum over the integers i in [i0, i1) of max(0, alpha + beta * i), for beta
 /// in {-1, 0, 1}; exact while the result fits a double's 53 bits.
-double sumPositive(int64_t alpha, int beta, int64_t i0, int64_t i1) {
+double sumPositive(Wide alpha, int beta, Wide i0, Wide i1) {
   // Restrict [i0, i1) to where alpha + beta * i >= 1, then sum the series.
   if (beta > 0)
     i0 = std::max(i0, 1 - alpha);
@@ -36,11 +40,11 @@ double countKeptPairs(const FlopProblem &p) {
   // and lo(i) = max(0, i + c): a = shift (+ right), c = shift - left, either
   // absent when nothing bounds that side. Between the two breakpoints, where
   // the min and the max switch sides, the count hi - lo + 1 is linear in i.
-  const int64_t nq = p.seqQ, nk = p.seqK;
-  const int64_t shift = p.bottomRight ? nk - nq : 0;
+  const Wide nq = p.seqQ, nk = p.seqK;
+  const Wide shift = p.bottomRight ? nk - nq : 0;
   // Bounds beyond Nq + Nk change nothing; clamping keeps sums in range.
-  auto clampBound = [&](int64_t x) { return std::min(x, nq + nk); };
-  std::optional<int64_t> a, c;
+  auto clampBound = [&](int64_t x) { return std::min<Wide>(x, nq + nk); };
+  std::optional<Wide> a, c;
   if (p.windowLeft && p.windowRight) {
     a = shift + clampBound(*p.windowRight);
     c = shift - clampBound(*p.windowLeft);
@@ -48,8 +52,8 @@ double countKeptPairs(const FlopProblem &p) {
   if (p.causal)
     a = a ? std::min(*a, shift) : shift;
 
-  std::vector<int64_t> cuts = {0, nq};
-  auto cut = [&](int64_t i) { cuts.push_back(std::clamp<int64_t>(i, 0, nq)); };
+  std::vector<Wide> cuts = {0, nq};
+  auto cut = [&](Wide i) { cuts.push_back(std::clamp<Wide>(i, 0, nq)); };
   if (a)
     cut(nk - 1 - *a);
   if (c)
@@ -58,13 +62,13 @@ double countKeptPairs(const FlopProblem &p) {
 
   double kept = 0.0;
   for (size_t k = 0; k + 1 < cuts.size(); ++k) {
-    int64_t i0 = cuts[k], i1 = cuts[k + 1];
+    Wide i0 = cuts[k], i1 = cuts[k + 1];
     if (i0 == i1)
       continue;
     bool hiFixed = !a || i0 + *a >= nk - 1;
     bool loFixed = !c || i0 + *c <= 0;
     // hi - lo + 1 = alpha + beta * i.
-    int64_t alpha = (hiFixed ? nk - 1 : *a) - (loFixed ? 0 : *c) + 1;
+    Wide alpha = (hiFixed ? nk - 1 : *a) - (loFixed ? 0 : *c) + 1;
     int beta = (hiFixed ? 0 : 1) - (loFixed ? 0 : 1);
     kept += sumPositive(alpha, beta, i0, i1);
   }

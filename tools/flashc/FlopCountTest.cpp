@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 using namespace flashc::tool;
@@ -90,6 +91,23 @@ TEST(FlopCount, HugeWindowsDoNotOverflow) {
   p.windowRight = 0;
   p.windowLeft = 0;
   EXPECT_EQ(countKeptPairs(p), 100.0);
+}
+
+} // namespace
+
+namespace {
+
+TEST(FlopCount, SizesNearTheInt64LimitDoNotOverflow) {
+  FlopProblem p;
+  p.seqQ = p.seqK = int64_t(1) << 62;
+  p.causal = true;
+  p.windowLeft = INT64_MAX;
+  p.windowRight = 3;
+  double n = std::ldexp(1.0, 62);
+  EXPECT_DOUBLE_EQ(countKeptPairs(p), n * (n + 1) / 2);
+  p.bottomRight = true;
+  p.seqK = INT64_MAX;
+  EXPECT_GT(countKeptPairs(p), 0.0);
 }
 
 } // namespace

@@ -21,10 +21,14 @@ std::string sizeString(int64_t value) {
 }
 
 std::string flopString(double flops) {
-  static const char *const units[] = {"", "K", "M", "G", "T", "P", "E"};
+  // Past 2^53 a double no longer holds every integer: say so by printing
+  // only the scientific form.
+  if (flops >= 0x1p53)
+    return fmt::format("{:.3e} FLOP", flops);
+  static const char *const units[] = {"", "K", "M", "G", "T", "P"};
   int unit = 0;
   double scaled = flops;
-  while (scaled >= 1000.0 && unit < 6) {
+  while (scaled >= 1000.0 && unit < 5) {
     scaled /= 1000.0;
     ++unit;
   }

@@ -19,7 +19,8 @@ void printSpecSummary(llvm::raw_ostream &os, const SpecFile &spec);
 /// `value` with '?' for a dynamic size.
 std::string sizeString(int64_t value);
 
-/// FLOPs as an exact integer followed by a scaled form: "1048576 (1.05 MFLOP)".
+/// FLOPs as an exact integer followed by a scaled form, "1048576 (1.05
+/// MFLOP)", or in scientific notation alone from 2^53 on.
 std::string flopString(double flops);
 
 } // namespace flashc::tool
