@@ -281,6 +281,13 @@ llvm::Expected<NvidiaKernels> compileForNvidia(ModuleOp tiledModule,
       return makeError("no PTX was produced for kernel '" + kernel.name + "'");
     auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
     kernel.ptx = object.getObject().getValue().str();
+    // A math function that libdevice did not resolve would only fail when
+    // the driver loads the PTX.
+    if (StringRef(kernel.ptx).contains(".extern .func"))
+      return makeError("kernel '" + kernel.name +
+                       "' calls libdevice functions, but no CUDA toolkit with "
+                       "nvvm/libdevice/libdevice.10.bc was found (set "
+                       "CUDA_ROOT)");
   }
 
   if (!options.runPtxas)

@@ -29,6 +29,9 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -76,9 +79,26 @@ void buildGpuToNvvmPipeline(OpPassManager &pm, const TargetInfo &target) {
   gpu.addPass(createReconcileUnrealizedCastsPass());
 }
 
+std::optional<std::string> findCudaToolkit() {
+  auto hasLibdevice = [](llvm::StringRef root) {
+    return !root.empty() &&
+           llvm::sys::fs::exists(root + "/nvvm/libdevice/libdevice.10.bc");
+  };
+  for (const char *var : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+    if (const char *root = std::getenv(var); root && hasLibdevice(root))
+      return std::string(root);
+  if (hasLibdevice("/usr/local/cuda"))
+    return std::string("/usr/local/cuda");
+  return std::nullopt;
+}
+
 void buildNvvmToPtxPipeline(OpPassManager &pm, const TargetInfo &) {
   GpuModuleToBinaryPassOptions toBinary;
   toBinary.compilationTarget = "isa";
+  // libdevice (math functions of the score regions, exp2, log) is linked
+  // from the toolkit; MLIR looks only at CUDA_ROOT-like variables otherwise.
+  if (std::optional<std::string> toolkit = findCudaToolkit())
+    toBinary.toolkitPath = *toolkit;
   pm.addPass(createGpuModuleToBinaryPass(toBinary));
 }
 

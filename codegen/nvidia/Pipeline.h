@@ -8,6 +8,9 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <optional>
+#include <string>
+
 namespace flashc::nvidia {
 
 /// Tiled kernels (func.func with attn.kernel_kind) to gpu.module/gpu.func
@@ -24,6 +27,10 @@ void buildGpuToNvvmPipeline(mlir::OpPassManager &pm, const TargetInfo &target);
 /// NVPTX backend in process. The CUDA toolkit's libdevice is linked when
 /// a kernel calls its math functions.
 void buildNvvmToPtxPipeline(mlir::OpPassManager &pm, const TargetInfo &target);
+
+/// The CUDA toolkit whose nvvm/libdevice/libdevice.10.bc exists: $CUDA_ROOT,
+/// $CUDA_HOME, $CUDA_PATH, then /usr/local/cuda; std::nullopt if none.
+std::optional<std::string> findCudaToolkit();
 
 /// All three: a module of tiled kernels to one gpu.binary of PTX per kernel
 /// (named after it).

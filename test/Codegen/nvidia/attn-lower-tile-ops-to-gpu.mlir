@@ -1,0 +1,100 @@
+// RUN: flashc-opt %s -split-input-file -attn-lower-tile-ops-to-gpu=chip=sm_90 | FileCheck %s
+
+!g = memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+!t = memref<64x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
+
+// tile.load: 128 threads, 16 bytes each (8 bf16) when the tensor's pointer,
+// offset and strides allow it, else element by element; rows at or past
+// min(rows, 64, N - row0) are zeros and never read.
+// CHECK-LABEL: gpu.func @load
+// CHECK: %[[TID:.+]] = gpu.thread_id x
+// CHECK: %[[N:.+]] = memref.dim %{{.+}}, %c2{{.*}} :
+// CHECK: %[[AVAIL:.+]] = arith.subi %[[N]], %[[ROW0:[^ ]+]] : index
+// CHECK: arith.minsi
+// CHECK: arith.minsi %{{.+}}, %[[AVAIL]]
+// CHECK: %[[ROWS:.+]] = arith.maxsi
+// CHECK: memref.extract_strided_metadata
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: scf.if
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c4{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
+// CHECK: arith.cmpi slt, %{{.+}}, %[[ROWS]] : index
+// CHECK: vector.load %{{.+}} {alignment = 16 : i64} : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
+// CHECK: vector.store %{{.+}} {alignment = 16 : i64} : memref<64x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK: } else {
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c32{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
+// CHECK: memref.load %{{.+}} : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+gpu.module @m {
+gpu.func @load(%k: !g, %kt: !t, %b: index, %h: index, %row0: index, %rows: index) kernel {
+  attn.tile.load %k[%b, %h, %row0] rows %rows into %kt : !g -> !t
+  gpu.return
+}
+}
+
+// -----
+
+!s = memref<64x128xf32, #gpu.address_space<workgroup>>
+!r = memref<64xf32, #gpu.address_space<workgroup>>
+!a = memref<64x64xf32, #gpu.address_space<workgroup>>
+
+// softmax_update: a warp per row (4 warps, 16 rows each), lanes over the
+// columns, max and sum by butterfly shuffles, exp as exp2; lane 0 writes the
+// row's new max and sum.
+// CHECK-LABEL: gpu.func @softmax
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c16{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c4{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} iter_args
+// CHECK: arith.maximumf
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c8_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c4_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c2_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK: math.exp2
+// CHECK: gpu.shuffle  xor
+// CHECK: arith.cmpi eq, %{{.+}}, %c0{{.*}} : index
+// CHECK: scf.if
+gpu.module @m {
+gpu.func @softmax(%s: !s, %m: !r, %l: !r, %acc: !a) kernel {
+  attn.tile.softmax_update %s, %m, %l, %acc : !s, !r, !r, !a
+  gpu.return
+}
+}
+
+// -----
+
+!s = memref<64x64xf32, #gpu.address_space<workgroup>>
+
+// dropout: Philox4x32-10 per element (its multipliers 0xD2511F53 and
+// 0xCD9E8D57 as i32) over counter (j, i, b * heads + h, offset), keep iff
+// word0 >> 8 >= ceil(p 2^24); 4 consecutive elements per thread.
+// CHECK-LABEL: gpu.func @dropout
+// CHECK: vector.load %{{.+}} : memref<64x64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK-DAG: arith.constant -766435501 : i32
+// CHECK-DAG: arith.constant -845247145 : i32
+// CHECK: arith.mului_extended
+// CHECK: arith.constant 1677722 : i32
+// CHECK: arith.cmpi uge
+// CHECK: vector.store %{{.+}} : memref<64x64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+gpu.module @m {
+gpu.func @dropout(%p: !s, %b: index, %h: index, %i: index, %hq: index, %seed: i64, %off: i64) kernel {
+  attn.tile.dropout %p at [%b, %h, %i, %i] heads %hq seed %seed offset %off prob(0.1) : !s
+  gpu.return
+}
+}
+
+// -----
+
+!f = memref<32x32xf32, #gpu.address_space<workgroup>>
+
+// A matmul the tensor cores did not take: each thread sums its output
+// elements' products in f32 with fma.
+// CHECK-LABEL: gpu.func @scalar_matmul
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c8{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c32{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} iter_args
+// CHECK: math.fma
+// CHECK-NOT: attn.tile
+gpu.module @m {
+gpu.func @scalar_matmul(%a: !f, %b: !f, %c: !f) kernel {
+  attn.tile.matmul %a, %b, %c transpose_b : !f, !f, !f
+  gpu.return
+}
+}
