@@ -10,6 +10,10 @@
 //  - bf16/f16 inputs: 1e-2. The inputs are rounded before both sides see
 //    them, but O, dO and the outputs are rounded to 8 mantissa bits
 //    (2^-9 ~ 2e-3 relative) and the backward pass reuses the rounded O.
+//  - LSE is f32 in every case: 1e-5.
+//
+// FLASHC_TEST_VERBOSE=1 prints every measured error. A failure prints the
+// random seed of its inputs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +35,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -191,6 +196,10 @@ void expectClose(const std::string &what, const std::vector<double> &got,
     }
   }
   double relative = maxRef > 0.0 ? maxError / maxRef : maxError;
+  if (std::getenv("FLASHC_TEST_VERBOSE"))
+    std::printf("[ error    ] %-4s max|x - ref| / max|ref| = %.3e (tolerance "
+                "%.0e)\n",
+                what.c_str(), relative, tolerance);
   EXPECT_LE(relative, tolerance)
       << what << ": max|x - ref| = " << maxError << " at " << worst << " (got "
       << (worst >= 0 ? got[worst] : 0.0) << ", want "
