@@ -368,9 +368,17 @@ struct Case {
   double amplitude = 1.5;
 };
 
+/// FLASHC_TEST_SEED if set (to rerun a failure), else a fresh one.
+uint64_t initialSeed() {
+  if (const char *text = std::getenv("FLASHC_TEST_SEED"))
+    return std::strtoull(text, nullptr, 10);
+  return (static_cast<uint64_t>(std::random_device{}()) << 32) |
+         std::random_device{}();
+}
+
 class Harness {
 public:
-  Harness() : seed(std::random_device{}()), rng(seed) {
+  Harness() : seed(initialSeed()), rng(seed) {
     context.loadDialect<flashc::attn::AttnDialect, mlir::arith::ArithDialect,
                         mlir::func::FuncDialect, mlir::math::MathDialect,
                         mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
@@ -400,7 +408,8 @@ public:
 
   std::string seedText() const {
     return "random seed " + std::to_string(seed) +
-           " (std::mt19937_64; rerun with it to reproduce)";
+           " (rerun with FLASHC_TEST_SEED=" + std::to_string(seed) +
+           " and --gtest_filter)";
   }
 
   mlir::MLIRContext context;
