@@ -3,7 +3,7 @@
 // flashc verify SPEC      parse and verify a spec, print what it computes
 // flashc run SPEC         compile, run on random data, check against the
 //                         float64 reference, print errors, time, TFLOP/s
-// flashc explain SPEC     the IO report (not implemented yet)
+// flashc explain SPEC     the IO report
 // flashc compile SPEC     ahead-of-time kernels (not implemented yet)
 //
 // Exit codes: 0 success, 1 a failed check or bad input, 2 not available in
@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/flashc/ExplainCommand.h"
 #include "tools/flashc/RunHarness.h"
 #include "tools/flashc/SpecFile.h"
 #include "tools/flashc/SpecSummary.h"
@@ -81,6 +82,14 @@ int runCommand(const std::string &path, const RunOptions &opts) {
   if (!spec)
     return kExitFailure;
   return runSpec(*spec, opts, llvm::outs(), llvm::errs());
+}
+
+int explainCommand(const std::string &path, const ExplainOptions &opts) {
+  Session session;
+  std::unique_ptr<SpecFile> spec = loadSpec(session, "explain", path);
+  if (!spec)
+    return kExitFailure;
+  return explainSpec(*spec, opts, llvm::outs(), llvm::errs());
 }
 
 /// `explain` and `compile` verify their spec, then stop: the IO report and
@@ -220,9 +229,34 @@ int realMain(int argc, char **argv) {
       ->capture_default_str();
 
   CLI::App *explain = app.add_subcommand(
-      "explain", "print the IO report: tiles, SRAM, HBM traffic, FLOPs "
-                 "(not implemented yet)");
+      "explain", "print the IO report: tiles, on-chip bytes, HBM traffic, "
+                 "FLOPs and blocks skipped, against standard attention");
   addSpec(explain);
+  ExplainOptions explainOpts;
+  int64_t exBatch = 0, exHeadsQ = 0, exHeadsKV = 0, exSeqQ = 0, exSeqK = 0;
+  CLI::Option *exBatchOpt =
+      explain->add_option("--batch", exBatch, "batch size B")
+          ->check(positiveInteger());
+  CLI::Option *exHeadsOpt =
+      explain->add_option("--heads", exHeadsQ, "query heads Hq")
+          ->check(positiveInteger());
+  CLI::Option *exHeadsKVOpt =
+      explain->add_option("--heads-kv", exHeadsKV, "key/value heads Hkv")
+          ->check(positiveInteger());
+  CLI::Option *exSeqQOpt =
+      explain->add_option("--seqlen-q", exSeqQ, "query length Nq")
+          ->check(positiveInteger());
+  CLI::Option *exSeqKOpt =
+      explain->add_option("--seqlen-k", exSeqK, "key length Nk")
+          ->check(positiveInteger());
+  explain
+      ->add_option("--target", explainOpts.target,
+                   "whose on-chip memory sizes the tiles: cpu, sm_80, sm_90")
+      ->capture_default_str();
+  explain->add_option("--block-q", explainOpts.blockQ, "override Br")
+      ->check(positiveInteger());
+  explain->add_option("--block-k", explainOpts.blockK, "override Bc")
+      ->check(positiveInteger());
 
   std::string target = "sm_90a", outputDir;
   CLI::App *compile = app.add_subcommand(
@@ -255,8 +289,17 @@ int realMain(int argc, char **argv) {
     runOpts.tolerance = given(toleranceOpt, tolerance);
     return runCommand(specPath, runOpts);
   }
-  if (explain->parsed())
-    return notImplemented("explain", specPath);
+  if (explain->parsed()) {
+    auto given = [](CLI::Option *opt, int64_t value) {
+      return opt->count() ? std::optional<int64_t>(value) : std::nullopt;
+    };
+    explainOpts.sizes.batch = given(exBatchOpt, exBatch);
+    explainOpts.sizes.headsQ = given(exHeadsOpt, exHeadsQ);
+    explainOpts.sizes.headsKV = given(exHeadsKVOpt, exHeadsKV);
+    explainOpts.sizes.seqQ = given(exSeqQOpt, exSeqQ);
+    explainOpts.sizes.seqK = given(exSeqKOpt, exSeqK);
+    return explainCommand(specPath, explainOpts);
+  }
   if (compile->parsed())
     return notImplemented("compile", specPath);
   llvm::errs() << "flashc: a subcommand is required: verify, run, explain or "

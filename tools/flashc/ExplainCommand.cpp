@@ -1,0 +1,144 @@
+//===- ExplainCommand.cpp - flashc explain: the IO report -----------------===//
+//
+// The figures come from passes/IOReport, which walks the same block bounds
+// the generated kernels compute; this file only chooses sizes and prints.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/flashc/ExplainCommand.h"
+
+#include "passes/IOReport.h"
+#include "passes/TileSelection.h"
+
+#include "dialect/AttnOps.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+namespace flashc::tool {
+
+namespace {
+std::string bytesStr(double b) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024.0 && u < 4) {
+    b /= 1024.0;
+    ++u;
+  }
+  return llvm::formatv("{0:F2} {1}", b, units[u]).str();
+}
+
+std::string flopsStr(double f) {
+  return llvm::formatv("{0:F3} GFLOP", f / 1e9).str();
+}
+
+void printPass(llvm::raw_ostream &out, llvm::StringRef name,
+               const PassFigures &p, double conventionFlops,
+               double standardBytes) {
+  const BlockCounts &b = p.blocks;
+  double skippedPct = b.total ? 100.0 * b.skipped() / b.total : 0.0;
+  double total = p.hbmReadBytes + p.hbmWriteBytes;
+  out << name << ":\n";
+  out << llvm::formatv("  on-chip    {0} per CTA\n", bytesStr(p.onChipBytes));
+  out << llvm::formatv("  blocks     {0} tile pairs: {1} visited ({2} full, "
+                       "{3} partial: masked), {4} skipped ({5:F1}%)\n",
+                       b.total, b.visited, b.full, b.partial(), b.skipped(),
+                       skippedPct);
+  out << llvm::formatv("  HBM        read {0}, write {1}, total {2}\n",
+                       bytesStr(p.hbmReadBytes), bytesStr(p.hbmWriteBytes),
+                       bytesStr(total));
+  out << llvm::formatv("  FLOPs      {0} executed (whole tiles); {1} by the "
+                       "FlashAttention convention\n",
+                       flopsStr(p.flops), flopsStr(conventionFlops));
+  out << llvm::formatv("  standard   {0} of HBM traffic (S and P in HBM: "
+                       "Theta(N d + N^2)); flashc moves {1:F1}x less\n",
+                       bytesStr(standardBytes),
+                       total > 0 ? standardBytes / total : 0.0);
+}
+} // namespace
+
+int explainSpec(SpecFile &spec, const ExplainOptions &opts,
+                llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  attn::AttentionConfig config = spec.config();
+  mlir::Type layoutType;
+  if (auto fwd = llvm::dyn_cast<attn::AttentionOp>(spec.attentionOp()))
+    layoutType = fwd.getLayout() ? fwd.getLayout().getType() : nullptr;
+  else if (auto bwd =
+               llvm::dyn_cast<attn::AttentionGradOp>(spec.attentionOp()))
+    layoutType = bwd.getLayout() ? bwd.getLayout().getType() : nullptr;
+  llvm::Expected<ConcreteShape> shape =
+      resolveShape(config, layoutType, opts.sizes);
+  if (!shape) {
+    err << "flashc explain: error: " << llvm::toString(shape.takeError())
+        << "\n";
+    return kExitFailure;
+  }
+  llvm::Expected<int64_t> sram = onChipBytes(opts.target);
+  if (!sram) {
+    err << "flashc explain: error: " << llvm::toString(sram.takeError())
+        << "\n";
+    return kExitFailure;
+  }
+  llvm::Expected<TileSizes> tiles =
+      selectTileSizes(config, *sram, opts.blockQ, opts.blockK);
+  if (!tiles) {
+    err << "flashc explain: error: " << llvm::toString(tiles.takeError())
+        << "\n";
+    return kExitFailure;
+  }
+
+  ReportProblem problem;
+  problem.batch = shape->batch;
+  problem.headsQ = shape->headsQ;
+  problem.headsKV = shape->headsKV;
+  problem.seqQ = shape->seqQ;
+  problem.seqK = shape->seqK;
+  config.shape.batch = shape->batch;
+  config.shape.headsQ = shape->headsQ;
+  config.shape.headsKV = shape->headsKV;
+  config.shape.seqQ = shape->seqQ;
+  config.shape.seqK = shape->seqK;
+  IOReport r = computeIOReport(config, problem, *tiles, *sram);
+
+  int64_t d = std::max(config.shape.headDim, config.shape.headDimV);
+  int64_t words = *sram / 4;
+  int64_t paperBc = (words + 4 * d - 1) / (4 * d);
+  out << "flashc explain: " << spec.path() << "\n";
+  out << llvm::formatv("  shape      B={0} Hq={1} Hkv={2} Nq={3} Nk={4} D={5} "
+                       "Dv={6} {7}\n",
+                       shape->batch, shape->headsQ, shape->headsKV,
+                       shape->seqQ, shape->seqK, config.shape.headDim,
+                       config.shape.headDimV, config.elementType);
+  out << llvm::formatv("  target     {0}: on-chip memory M = {1} ({2} fp32 "
+                       "words)\n",
+                       opts.target, bytesStr(*sram), words);
+  out << llvm::formatv("  tiles      Br = {0}, Bc = {1} (paper: Bc = "
+                       "ceil(M/4d) = {2}, Br = min(Bc, d) = {3}; powers of "
+                       "two in [16, 128]{4})\n",
+                       tiles->blockQ, tiles->blockK, paperBc,
+                       std::min(paperBc, d),
+                       opts.blockQ || opts.blockK ? "; overridden" : "");
+  if (config.hasSeqLensQ || config.hasSeqLensK)
+    out << "  note       sequence lengths are run-time data: figures assume "
+           "every sequence is full\n";
+  if (config.hasLayout)
+    out << "  note       the layout is run-time data: figures assume every "
+           "layout block is kept (an upper bound; a layout of density p "
+           "visits about p times the blocks)\n";
+  if (config.mask)
+    out << llvm::formatv("  note       custom mask: {0}\n",
+                         analyzeMasks(config).exact
+                             ? "linear in (i, j): blocks classified exactly"
+                             : "not provably linear: every visited block is "
+                               "masked");
+  printPass(out, "forward", r.forward, r.conventionForwardFlops,
+            r.standardForwardBytes);
+  printPass(out, "backward", r.backward, r.conventionBackwardFlops,
+            r.standardBackwardBytes);
+  out << llvm::formatv("theorem 2    N^2 d^2 / M = {0} (the order of "
+                       "FlashAttention's HBM accesses)\n",
+                       bytesStr(r.theorem2Bytes));
+  return kExitSuccess;
+}
+
+} // namespace flashc::tool
