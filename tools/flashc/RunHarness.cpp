@@ -29,6 +29,9 @@ using namespace mlir;
 
 namespace flashc::tool {
 namespace {
+bool checkRerunIdentical(llvm::ArrayRef<HostTensor *> outputs,
+                         llvm::function_ref<llvm::Error()> call,
+                         llvm::raw_ostream &out);
 
 /// Work beyond which the O(N^2) float64 reference takes too long to wait for
 /// (multiply-adds; about ten seconds).
@@ -466,6 +469,7 @@ int Run::execute() {
     out << "forward:\n";
     passed &= report("O", o, expected.out, rowNames);
     passed &= report("LSE", lse, expected.lse, rowNames);
+    passed &= checkRerunIdentical({&o, &lse}, call, out);
     // Time again only once the outputs are judged: reruns overwrite them.
     llvm::Expected<double> best = bestTime(*ms, call);
     if (!best)
@@ -536,6 +540,7 @@ int Run::execute() {
     passed &= report("dQ", dq, grads.dq, rowNames);
     passed &= report("dK", dk, grads.dk, keyNames);
     passed &= report("dV", dvT, grads.dv, keyNames);
+    passed &= checkRerunIdentical({&delta, &dq, &dk, &dvT}, call, out);
     llvm::Expected<double> best = bestTime(*ms, call);
     if (!best)
       return fail(best.takeError());
@@ -545,6 +550,33 @@ int Run::execute() {
 
   out << (passed ? "PASS\n" : "FAIL\n");
   return passed ? kExitSuccess : kExitFailure;
+}
+
+/// Reruns \p call on poisoned \p outputs and checks every byte comes back
+/// the same: kernels must not depend on scheduling or on what the outputs
+/// held before (the backward pass's deterministic mode, and no reads of
+/// unwritten memory). Prints one line; returns whether it held.
+bool checkRerunIdentical(llvm::ArrayRef<HostTensor *> outputs,
+                         llvm::function_ref<llvm::Error()> call,
+                         llvm::raw_ostream &out) {
+  std::vector<std::vector<char>> first;
+  for (HostTensor *t : outputs) {
+    size_t bytes = t->numElements() * elementBytes(t->kind());
+    const char *p = static_cast<const char *>(t->data());
+    first.emplace_back(p, p + bytes);
+    t->poison();
+  }
+  if (llvm::Error e = call()) {
+    out << "  rerun   failed: " << llvm::toString(std::move(e)) << "\n";
+    return false;
+  }
+  for (auto [t, bytes] : llvm::zip(outputs, first))
+    if (std::memcmp(t->data(), bytes.data(), bytes.size()) != 0) {
+      out << "  rerun   outputs differ bitwise from the first run  FAIL\n";
+      return false;
+    }
+  out << "  rerun   bitwise identical\n";
+  return true;
 }
 
 } // namespace

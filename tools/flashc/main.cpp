@@ -4,7 +4,7 @@
 // flashc run SPEC         compile, run on random data, check against the
 //                         float64 reference, print errors, time, TFLOP/s
 // flashc explain SPEC     the IO report
-// flashc compile SPEC     ahead-of-time kernels (not implemented yet)
+// flashc compile SPEC     ahead-of-time kernels for the runtime
 //
 // Exit codes: 0 success, 1 a failed check or bad input, 2 not available in
 // this build or not implemented yet; command-line errors exit with CLI11's
@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/flashc/CompileCommand.h"
+#include "codegen/nvidia/Pipeline.h"
 #include "tools/flashc/ExplainCommand.h"
 #include "tools/flashc/RunHarness.h"
 #include "tools/flashc/SpecFile.h"
@@ -47,6 +49,9 @@ struct Session {
   static mlir::DialectRegistry makeRegistry() {
     mlir::DialectRegistry registry;
     registerSpecDialects(registry);
+    // `compile` lowers to the gpu/nvvm/llvm dialects and translates to LLVM
+    // IR in this context.
+    flashc::nvidia::registerNvidiaDialects(registry);
     return registry;
   }
   mlir::MLIRContext context;
@@ -92,14 +97,13 @@ int explainCommand(const std::string &path, const ExplainOptions &opts) {
   return explainSpec(*spec, opts, llvm::outs(), llvm::errs());
 }
 
-/// `explain` and `compile` verify their spec, then stop: the IO report and
-/// ahead-of-time output come with the lead's tiling and GPU work.
-int notImplemented(llvm::StringRef command, const std::string &path) {
+int compileCommand(const std::string &path,
+                   const CompileCommandOptions &opts) {
   Session session;
-  if (!loadSpec(session, command, path))
+  std::unique_ptr<SpecFile> spec = loadSpec(session, "compile", path);
+  if (!spec)
     return kExitFailure;
-  llvm::errs() << "flashc " << command << ": not implemented yet\n";
-  return kExitUnavailable;
+  return compileSpec(*spec, opts, llvm::outs(), llvm::errs());
 }
 
 /// A CLI11 validator for --backend that lists only the public backends.
@@ -258,14 +262,22 @@ int realMain(int argc, char **argv) {
   explain->add_option("--block-k", explainOpts.blockK, "override Bc")
       ->check(positiveInteger());
 
-  std::string target = "sm_90a", outputDir;
+  CompileCommandOptions compileOpts;
   CLI::App *compile = app.add_subcommand(
-      "compile", "ahead-of-time kernels and launch metadata (not implemented "
-                 "yet)");
+      "compile", "ahead-of-time kernels (PTX, cubin where ptxas exists) and "
+                 "the launch metadata the runtime reads");
   addSpec(compile);
-  compile->add_option("--target", target, "sm_80, sm_90a or cpu")
+  compile->add_option("--target", compileOpts.target, "sm_80, sm_90 or sm_90a")
       ->capture_default_str();
-  compile->add_option("-o,--output", outputDir, "output directory");
+  compile->add_option("-o,--output", compileOpts.outputDir,
+                      "output directory")
+      ->required();
+  compile->add_option("--block-q", compileOpts.blockQ, "override Br")
+      ->check(positiveInteger());
+  compile->add_option("--block-k", compileOpts.blockK, "override Bc")
+      ->check(positiveInteger());
+  compile->add_flag("!--no-ptxas", compileOpts.ptxas,
+                    "emit PTX only, even where ptxas exists");
 
   try {
     app.parse(argc, argv);
@@ -301,7 +313,7 @@ int realMain(int argc, char **argv) {
     return explainCommand(specPath, explainOpts);
   }
   if (compile->parsed())
-    return notImplemented("compile", specPath);
+    return compileCommand(specPath, compileOpts);
   llvm::errs() << "flashc: a subcommand is required: verify, run, explain or "
                   "compile\nRun with --help for more information.\n";
   return kExitFailure;
