@@ -17,8 +17,18 @@ namespace flashc::nvidia {
 CtaThread CtaThread::build(OpBuilder &b, Location loc,
                            const TargetInfo &target) {
   CtaThread cta;
+  // The kernel's own block size, as attn-map-kernels-to-gpu set it.
   cta.threads = target.threadsPerBlock();
-  cta.warps = target.warpsPerBlock();
+  if (Block *block = b.getInsertionBlock()) {
+    Operation *parent = block->getParentOp();
+    auto kernel = dyn_cast<gpu::GPUFuncOp>(parent);
+    if (!kernel)
+      kernel = parent->getParentOfType<gpu::GPUFuncOp>();
+    if (kernel)
+      if (DenseI32ArrayAttr known = kernel.getKnownBlockSizeAttr())
+        cta.threads = known[0];
+  }
+  cta.warps = cta.threads / target.warpSize();
   cta.tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value warpSize = indexConstant(b, loc, target.warpSize());
   cta.lane = arith::RemUIOp::create(b, loc, cta.tid, warpSize);

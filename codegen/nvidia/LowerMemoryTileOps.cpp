@@ -3,7 +3,8 @@
 // The ops that move data. Between global memory and a tile every thread
 // moves 16 bytes at a time when the tensor's pointer, offset and strides
 // allow it (checked at run time: the ABI admits any strides), element by
-// element otherwise. Rows at or past min(rows, tile rows, tensor rows - row0)
+// element otherwise; loads go through cp.async where the chip has it, so
+// that all of a thread's copies are in flight together. Rows at or past min(rows, tile rows, tensor rows - row0)
 // are never touched in global memory.
 //
 //===----------------------------------------------------------------------===//
@@ -13,6 +14,8 @@
 #include "dialect/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -180,8 +183,27 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
       forEachElementGroup(
           b, loc, cta, shape, width,
           [&](OpBuilder &b, Location loc, ValueRange idx) {
+            Value inRange = rowInRange(b, loc, idx[0], n);
+            if (target.hasCpAsync()) {
+              // cp.async: every copy of the thread in flight at once, and
+              // zero-filled (no bytes read) for rows at or past n.
+              Value lastRow = arith::MaxSIOp::create(
+                  b, loc,
+                  arith::SubIOp::create(b, loc, n, indexConstant(b, loc, 1)),
+                  indexConstant(b, loc, 0));
+              SmallVector<Value> row(idx);
+              row[0] = arith::MinSIOp::create(b, loc, idx[0], lastRow);
+              Value srcElements = arith::SelectOp::create(
+                  b, loc, inRange, indexConstant(b, loc, width),
+                  indexConstant(b, loc, 0));
+              nvgpu::DeviceAsyncCopyOp::create(
+                  b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+                  tile, idx, source, at(b, loc, row),
+                  b.getIndexAttr(width), srcElements, b.getUnitAttr());
+              return;
+            }
             Value v = loadOrZero(
-                b, loc, rowInRange(b, loc, idx[0], n), vectorType,
+                b, loc, inRange, vectorType,
                 [&](OpBuilder &b, Location loc) {
                   return vector::LoadOp::create(
                              b, loc, vectorType, source, at(b, loc, idx),
@@ -193,6 +215,11 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
                                     /*nontemporal=*/false,
                                     llvm::MaybeAlign(kVectorBytes));
           });
+      // The copies complete at the next barrier (waitForAsyncCopies), which
+      // attn-insert-tile-barriers put before the tile's first reader: until
+      // then they overlap whatever the CTA does.
+      if (target.hasCpAsync())
+        NVVM::CpAsyncCommitGroupOp::create(b, loc);
     };
     buildIfElse(rewriter, loc, isVectorAligned(rewriter, loc, source, width),
                 byVector, byElement);

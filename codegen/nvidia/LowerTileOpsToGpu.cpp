@@ -11,6 +11,9 @@
 #include "codegen/nvidia/Passes.h"
 #include "dialect/AttnOps.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -28,6 +31,19 @@ void populateLowerTileOpsToGpuPatterns(RewritePatternSet &patterns,
   populateGpuScoreTileOpsPatterns(patterns, target);
   populateGpuSoftmaxTileOpsPatterns(patterns, target);
   populateGpuScalarMatmulPatterns(patterns, target);
+}
+
+void waitForAsyncCopiesAtBarriers(Operation *root) {
+  root->walk([](gpu::GPUFuncOp kernel) {
+    bool copies = false;
+    kernel.walk([&](nvgpu::DeviceAsyncCopyOp) { copies = true; });
+    if (!copies)
+      return;
+    kernel.walk([](gpu::BarrierOp barrier) {
+      OpBuilder b(barrier);
+      NVVM::CpAsyncWaitGroupOp::create(b, barrier.getLoc(), 0);
+    });
+  });
 }
 
 namespace {
@@ -65,7 +81,8 @@ struct AttnLowerTileOpsToGpuPass
     RewritePatternSet patterns(&getContext());
     populateLowerTileOpsToGpuPatterns(patterns, *target);
     if (failed(applyPartialConversion(module, conversion, std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    waitForAsyncCopiesAtBarriers(module);
   }
 };
 

@@ -29,6 +29,11 @@ void populateGpuSoftmaxTileOpsPatterns(mlir::RewritePatternSet &patterns,
 void populateGpuScalarMatmulPatterns(mlir::RewritePatternSet &patterns,
                                      const TargetInfo &target);
 
+/// Makes every gpu.barrier in \p root first wait for the thread's cp.async
+/// copies (tile.load commits them and does not wait), so that a tile loaded
+/// before a barrier is complete and visible to the CTA after it.
+void waitForAsyncCopiesAtBarriers(mlir::Operation *root);
+
 /// tile.matmul on tensor cores (warp-level mma.sync) where
 /// isMmaCompatible holds.
 void populateTileMatmulToMmaPatterns(mlir::RewritePatternSet &patterns,

@@ -194,8 +194,15 @@ struct AttnMapKernelsToGpuPass
       return;
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                     UnitAttr::get(&getContext()));
+    if (threads % target->warpSize() != 0 || threads < 0) {
+      module.emitError("threads = ") << threads << " is not a multiple of "
+                                     << target->warpSize();
+      return signalPassFailure();
+    }
+    TargetInfo chosen =
+        threads ? target->withThreadsPerBlock(threads) : *target;
     for (func::FuncOp func : kernels)
-      if (failed(mapKernel(func, *target)))
+      if (failed(mapKernel(func, chosen)))
         return signalPassFailure();
   }
 };

@@ -247,6 +247,8 @@ llvm::Expected<NvidiaKernels> compileForNvidia(ModuleOp tiledModule,
     kernel.name = func.getName().str();
     kernel.kind = kind.getValue().str();
     kernel.threads = target.threadsPerBlock();
+    if (DenseI32ArrayAttr known = func.getKnownBlockSizeAttr())
+      kernel.threads = known[0];
     if (auto bytes = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr))
       kernel.sharedBytes = bytes.getInt();
     kernel.grid =

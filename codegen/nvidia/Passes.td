@@ -77,11 +77,15 @@ def AttnMapKernelsToGpuPass
        view of `gpu.dynamic_shared_memory` at its offset (rows strided by its
        pitch).
     3. The function keeps `attn.kernel_kind`, `attn.kernel_info` and
-       `attn.shared_bytes`, and gets `known_block_size = [T, 1, 1]` and
+       `attn.shared_bytes`, and gets `known_block_size = [T, 1, 1]` (T from
+       `threads` or TargetInfo; the later passes read it from there) and
        `nvvm.minctasm`, the CTAs per SM its shared memory allows (ptxas
        plans registers for that occupancy instead of capping them at 128).
   }];
-  let options = AttnChipOptions;
+  let options = AttnChipOptions # [
+    Option<"threads", "threads", "int64_t", /*default=*/"0",
+           "threads per CTA (a multiple of 32); 0 takes the chip's">
+  ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
     "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
@@ -157,7 +161,11 @@ def AttnLowerTileOpsToGpuPass
        score_grad, dropout, exp_lse, softmax_grad): a loop over the tile's
        elements strided by the thread count. tile.load and tile.store touch
        only rows below min(rows, tile rows, tensor rows - row0), with any
-       strides (the last dimension contiguous). What one element computes is
+       strides (the last dimension contiguous); tile.load copies 16 bytes
+       per thread with cp.async (zero-filling rows past the end) when the
+       tensor's rows are 16-byte aligned, and every barrier first waits for
+       the thread's copies: they overlap the work up to the barrier before
+       the tile's first reader. What one element computes is
        codegen/ScoreModifiers.h's and PhiloxBuilder.h's, as on the CPU.
     2. Row ops (softmax_update, finalize, row_dot): a warp per row, lanes
        strided over the columns, reductions by butterfly shuffles.
@@ -168,7 +176,8 @@ def AttnLowerTileOpsToGpuPass
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::vector::VectorDialect",
     "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect",
-    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect"
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::nvgpu::NVGPUDialect", "::mlir::NVVM::NVVMDialect"
   ];
 }
 

@@ -29,6 +29,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 
 #include <cstdlib>
@@ -41,7 +42,7 @@ void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target) {
   std::string chip = target.chip().str();
   pm.addPass(createAttnDropUnreadTilesPass());
   pm.addPass(createAttnPlanSharedMemoryPass({chip, /*pad=*/true}));
-  pm.addPass(createAttnMapKernelsToGpuPass({chip}));
+  pm.addPass(createAttnMapKernelsToGpuPass({chip, target.threadsPerBlock()}));
   pm.addPass(createAttnInsertTileBarriersPass());
   pm.addPass(createAttnLowerTileMatmulToMmaPass({chip}));
   pm.addPass(createAttnLowerTileOpsToGpuPass({chip}));
@@ -92,7 +93,20 @@ std::optional<std::string> findCudaToolkit() {
   return std::nullopt;
 }
 
+/// Shared-memory pointers of 32 bits (LLVM's -nvptx-short-ptr): a CTA's
+/// shared memory is far below 4 GiB, and 64-bit addresses for every tile
+/// access cost registers (spills at 256 threads) and 64-bit arithmetic. The
+/// option is global to the NVPTX backend in this process, which only
+/// flashc's kernels use.
+static void useShortSharedPointers() {
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find("nvptx-short-ptr");
+  if (it != options.end() && it->second->getNumOccurrences() == 0)
+    it->second->addOccurrence(0, "nvptx-short-ptr", "true");
+}
+
 void buildNvvmToPtxPipeline(OpPassManager &pm, const TargetInfo &) {
+  useShortSharedPointers();
   GpuModuleToBinaryPassOptions toBinary;
   toBinary.compilationTarget = "isa";
   // libdevice (math functions of the score regions, exp2, log) is linked
@@ -139,6 +153,9 @@ struct NvidiaPipelineOptions
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("sm_80, sm_90 or sm_90a"),
                            llvm::cl::init("sm_90")};
+  Option<int64_t> threads{*this, "threads",
+                          llvm::cl::desc("threads per CTA; 0: the chip's"),
+                          llvm::cl::init(0)};
   Option<std::string> stage{
       *this, "stage",
       llvm::cl::desc("stop after: gpu (tile ops lowered), nvvm (LLVM/NVVM "
@@ -161,7 +178,10 @@ void registerNvidiaBackend(DialectRegistry &registry) {
           llvm::errs() << llvm::toString(target.takeError()) << "\n";
           return;
         }
-        buildTileToGpuPipeline(pm, *target);
+        buildTileToGpuPipeline(pm, options.threads
+                                       ? target->withThreadsPerBlock(
+                                             options.threads)
+                                       : *target);
         if (options.stage == "gpu")
           return;
         buildGpuToNvvmPipeline(pm, *target);

@@ -56,7 +56,16 @@ public:
   /// Alignment of every tile in shared memory (16: one vector access).
   int64_t sharedAlignment() const { return 16; }
 
-  /// Threads of one CTA of every flashc kernel; block = (threads, 1, 1).
+  /// This target with \p threads (a multiple of 32) per CTA instead.
+  TargetInfo withThreadsPerBlock(int64_t threads) const {
+    TargetInfo copy = *this;
+    copy.threads = threads;
+    return copy;
+  }
+
+  /// Threads of one CTA of flashc's kernels (256 unless changed with
+  /// withThreadsPerBlock); block = (threads, 1, 1). The lowering passes read
+  /// a kernel's own count off its known_block_size.
   int64_t threadsPerBlock() const { return threads; }
   int64_t warpSize() const { return 32; }
   int64_t warpsPerBlock() const { return threads / warpSize(); }
@@ -68,6 +77,8 @@ public:
   /// cores within the accuracy flashc promises: f16 and bf16 (f32 stays on
   /// the FMA units; tf32 would break the f32 tolerance).
   bool hasTensorCoresFor(mlir::Type elementType) const;
+  /// cp.async global-to-shared copies (sm_80 and later).
+  bool hasCpAsync() const { return cpAsync; }
   /// ldmatrix (sm_75 and later).
   bool hasLdMatrix() const { return ldmatrix; }
   /// Hopper's wgmma, TMA and setmaxnreg (sm_90a only; not used yet).
@@ -77,9 +88,9 @@ private:
   std::string chipName, tileTarget, features;
   int ptxIsa = 0;
   int64_t maxShared = 0, sharedPerSM = 0;
-  int64_t threads = 128;
+  int64_t threads = 256;
   llvm::SmallVector<MmaShape, 2> mma;
-  bool ldmatrix = false, wgmma = false;
+  bool ldmatrix = false, cpAsync = false, wgmma = false;
 };
 
 } // namespace flashc::nvidia

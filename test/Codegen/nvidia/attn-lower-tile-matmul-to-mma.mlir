@@ -5,10 +5,10 @@
 
 // S = 0.125 Q K^T on bf16 tiles: both operands with ldmatrix (K^T already
 // as the B fragment wants it, so not transposed); nvvm.mma.sync m16n8k16
-// with bf16 operands packed in i32 and f32 accumulators; 4 warps x 16 rows
-// x 8 column blocks; the result scaled and stored in pairs.
+// with bf16 operands packed in i32 and f32 accumulators; 8 warps, each 16
+// rows x 4 column blocks; the result scaled and stored in pairs.
 // CHECK-LABEL: gpu.func @qk
-// CHECK: %{{.+}}:32 = scf.for %{{.+}} = %{{.+}} to %c64 step %c16{{.*}} iter_args
+// CHECK: %{{.+}}:16 = scf.for %{{.+}} = %{{.+}} to %c64 step %c16{{.*}} iter_args
 // CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false} : memref<64x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 // CHECK: vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
 // CHECK: nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[{{.+}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>

@@ -3,9 +3,11 @@
 !g = memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
 !t = memref<64x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
 
-// tile.load: 128 threads, 16 bytes each (8 bf16) when the tensor's pointer,
-// offset and strides allow it, else element by element; rows at or past
-// min(rows, 64, N - row0) are zeros and never read.
+// tile.load: 256 threads, 16 bytes (8 bf16) each with cp.async, when the
+// tensor's pointer, offset and strides allow it, else element by element;
+// rows at or past min(rows, 64, N - row0) get zeros (a copy of 0 source
+// elements) and are never read. The copies are committed, and waited for
+// at the next barrier.
 // CHECK-LABEL: gpu.func @load
 // CHECK: %[[TID:.+]] = gpu.thread_id x
 // CHECK: %[[N:.+]] = memref.dim %{{.+}}, %c2{{.*}} :
@@ -16,16 +18,20 @@
 // CHECK: memref.extract_strided_metadata
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: scf.if
-// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c4{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
-// CHECK: arith.cmpi slt, %{{.+}}, %[[ROWS]] : index
-// CHECK: vector.load %{{.+}} {alignment = 16 : i64} : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
-// CHECK: vector.store %{{.+}} {alignment = 16 : i64} : memref<64x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c2{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
+// CHECK: %[[IN:.+]] = arith.cmpi slt, %{{.+}}, %[[ROWS]] : index
+// CHECK: %[[COUNT:.+]] = arith.select %[[IN]], %c8{{.*}}, %c0{{.*}} : index
+// CHECK: nvgpu.device_async_copy %{{.+}}, %{{.+}}, 8, %[[COUNT]] {bypassL1} : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>> to memref<64x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: } else {
-// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c32{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c16{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
 // CHECK: memref.load %{{.+}} : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: gpu.barrier
 gpu.module @m {
 gpu.func @load(%k: !g, %kt: !t, %b: index, %h: index, %row0: index, %rows: index) kernel {
   attn.tile.load %k[%b, %h, %row0] rows %rows into %kt : !g -> !t
+  gpu.barrier
   gpu.return
 }
 }
@@ -36,9 +42,9 @@ gpu.func @load(%k: !g, %kt: !t, %b: index, %h: index, %row0: index, %rows: index
 !r = memref<64xf32, #gpu.address_space<workgroup>>
 !a = memref<64x64xf32, #gpu.address_space<workgroup>>
 
-// softmax_update: a warp per row (4 warps, 16 rows each), lanes over the
-// columns, max and sum by butterfly shuffles, exp as exp2; lane 0 writes the
-// row's new max and sum.
+// softmax_update: a warp per row (here 4 warps, from the kernel's
+// known_block_size, 16 rows each), lanes over the columns, max and sum by
+// butterfly shuffles, exp as exp2; lane 0 writes the row's new max and sum.
 // CHECK-LABEL: gpu.func @softmax
 // CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c16{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
 // CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c4{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} iter_args
@@ -53,7 +59,7 @@ gpu.func @load(%k: !g, %kt: !t, %b: index, %h: index, %row0: index, %rows: index
 // CHECK: arith.cmpi eq, %{{.+}}, %c0{{.*}} : index
 // CHECK: scf.if
 gpu.module @m {
-gpu.func @softmax(%s: !s, %m: !r, %l: !r, %acc: !a) kernel {
+gpu.func @softmax(%s: !s, %m: !r, %l: !r, %acc: !a) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
   attn.tile.softmax_update %s, %m, %l, %acc : !s, !r, !r, !a
   gpu.return
 }
@@ -85,10 +91,10 @@ gpu.func @dropout(%p: !s, %b: index, %h: index, %i: index, %hq: index, %seed: i6
 
 !f = memref<32x32xf32, #gpu.address_space<workgroup>>
 
-// A matmul the tensor cores did not take: each thread sums its output
-// elements' products in f32 with fma.
+// A matmul the tensor cores did not take: each of the 256 threads sums its
+// 4 output elements' products in f32 with fma.
 // CHECK-LABEL: gpu.func @scalar_matmul
-// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c8{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
+// CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c4{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}}
 // CHECK: scf.for %{{.+}} = %c0{{(_[0-9]+)?}} to %c32{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} iter_args
 // CHECK: math.fma
 // CHECK-NOT: attn.tile

@@ -1,4 +1,6 @@
 // RUN: flashc-opt %s -split-input-file -attn-map-kernels-to-gpu=chip=sm_90 -verify-diagnostics | FileCheck %s
+// RUN: flashc-opt %s -split-input-file -attn-map-kernels-to-gpu="chip=sm_90 threads=128" -verify-diagnostics | FileCheck %s --check-prefix=T128
+// T128: known_block_size = array<i32: 128, 1, 1>
 
 // The kernel becomes the one gpu.func of a gpu.module of its name, with the
 // same arguments; the grid (b, h, blk) becomes (block z, block y, block x)
@@ -8,7 +10,7 @@
 // CHECK-LABEL: gpu.module @k_fwd
 // CHECK: gpu.func @k_fwd(%[[Q:.+]]: memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>, %[[N:.+]]: index) kernel
 // CHECK-SAME: attn.kernel_info = {block_k = 64 : i64, block_q = 64 : i64}, attn.kernel_kind = "fwd", attn.shared_bytes = 9472 : i64
-// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // CHECK-SAME: nvvm.minctasm = 4 : i32
 // CHECK: %[[SMEM:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK: %[[C0:.+]] = arith.constant 0 : index
