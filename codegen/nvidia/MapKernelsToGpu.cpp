@@ -150,13 +150,14 @@ LogicalResult mapKernel(func::FuncOp func, const TargetInfo &target) {
       kernel->setAttr(name, attr);
   kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
       {static_cast<int32_t>(target.threadsPerBlock()), 1, 1}));
-  // Without it ptxas assumes 4 CTAs of T threads per SM and caps registers
-  // at 128 a thread, spilling where shared memory allows fewer CTAs anyway.
+  // Without it ptxas plans for as many CTAs per SM as .maxntid allows and
+  // caps registers accordingly (128 a thread at 128 threads), spilling
+  // where shared memory allows fewer CTAs anyway.
   int64_t sharedBytes =
       func->getAttrOfType<IntegerAttr>(kSharedBytesAttr).getInt();
   kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                  b.getI32IntegerAttr(static_cast<int32_t>(
-                      target.ctasPerSMBySharedMemory(sharedBytes))));
+                  b.getI32IntegerAttr(static_cast<int32_t>(target.ctasPerSM(
+                      sharedBytes, target.threadsPerBlock()))));
   if (ArrayAttr argAttrs = func.getAllArgAttrs())
     kernel.setAllArgAttrs(argAttrs);
 

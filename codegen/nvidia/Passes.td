@@ -79,8 +79,9 @@ def AttnMapKernelsToGpuPass
     3. The function keeps `attn.kernel_kind`, `attn.kernel_info` and
        `attn.shared_bytes`, and gets `known_block_size = [T, 1, 1]` (T from
        `threads` or TargetInfo; the later passes read it from there) and
-       `nvvm.minctasm`, the CTAs per SM its shared memory allows (ptxas
-       plans registers for that occupancy instead of capping them at 128).
+       `nvvm.minctasm`, the CTAs per SM its shared memory allows, but no
+       more than leave 128 registers a thread (TargetInfo::ctasPerSM): ptxas
+       plans registers for that occupancy.
   }];
   let options = AttnChipOptions # [
     Option<"threads", "threads", "int64_t", /*default=*/"0",

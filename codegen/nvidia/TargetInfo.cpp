@@ -47,11 +47,13 @@ llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
   return info;
 }
 
-int64_t TargetInfo::ctasPerSMBySharedMemory(int64_t sharedBytes) const {
+int64_t TargetInfo::ctasPerSM(int64_t sharedBytes, int64_t threads) const {
   // The driver reserves 1 KiB of shared memory per CTA (sm_80 and later).
   constexpr int64_t kReservedPerCta = 1024;
-  int64_t ctas = sharedPerSM / (sharedBytes + kReservedPerCta);
-  return std::clamp<int64_t>(ctas, 1, 4);
+  constexpr int64_t kMinRegistersPerThread = 128;
+  int64_t byShared = sharedPerSM / (sharedBytes + kReservedPerCta);
+  int64_t byRegisters = registersPerSM() / (threads * kMinRegistersPerThread);
+  return std::max<int64_t>(1, std::min(byShared, byRegisters));
 }
 
 bool TargetInfo::hasTensorCoresFor(mlir::Type elementType) const {

@@ -48,11 +48,14 @@ public:
   int64_t maxSharedBytesPerBlock() const { return maxShared; }
   /// Shared memory of one SM, in bytes.
   int64_t sharedBytesPerSM() const { return sharedPerSM; }
-  /// How many CTAs that each use \p sharedBytes of dynamic shared memory
-  /// fit on one SM at once (at least 1, at most 4): what ptxas is told to
-  /// plan registers for (.minnctapersm), since shared memory, not
-  /// registers, bounds the occupancy of flashc's kernels.
-  int64_t ctasPerSMBySharedMemory(int64_t sharedBytes) const;
+  /// Registers of one SM.
+  int64_t registersPerSM() const { return 64 * 1024; }
+  /// The CTAs per SM that ptxas is told to plan registers for
+  /// (.minnctapersm) for a kernel of \p threads threads and \p sharedBytes
+  /// of dynamic shared memory: as many as its shared memory lets run at
+  /// once, but never so many that a thread gets fewer than 128 registers
+  /// (the unrolled mma and element loops need about that much); at least 1.
+  int64_t ctasPerSM(int64_t sharedBytes, int64_t threads) const;
   /// Alignment of every tile in shared memory (16: one vector access).
   int64_t sharedAlignment() const { return 16; }
 

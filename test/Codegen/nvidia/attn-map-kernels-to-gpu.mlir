@@ -1,6 +1,6 @@
 // RUN: flashc-opt %s -split-input-file -attn-map-kernels-to-gpu=chip=sm_90 -verify-diagnostics | FileCheck %s
 // RUN: flashc-opt %s -split-input-file -attn-map-kernels-to-gpu="chip=sm_90 threads=128" -verify-diagnostics | FileCheck %s --check-prefix=T128
-// T128: known_block_size = array<i32: 128, 1, 1>
+// T128: known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 4 : i32
 
 // The kernel becomes the one gpu.func of a gpu.module of its name, with the
 // same arguments; the grid (b, h, blk) becomes (block z, block y, block x)
@@ -11,7 +11,9 @@
 // CHECK: gpu.func @k_fwd(%[[Q:.+]]: memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>, %[[N:.+]]: index) kernel
 // CHECK-SAME: attn.kernel_info = {block_k = 64 : i64, block_q = 64 : i64}, attn.kernel_kind = "fwd", attn.shared_bytes = 9472 : i64
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
-// CHECK-SAME: nvvm.minctasm = 4 : i32
+// 9 KiB of shared memory would let 23 CTAs run on an SM; 2 of 256 threads
+// leave each thread 128 registers.
+// CHECK-SAME: nvvm.minctasm = 2 : i32
 // CHECK: %[[SMEM:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK: %[[C0:.+]] = arith.constant 0 : index
 // CHECK: %[[V0:.+]] = memref.view %[[SMEM]][%[[C0]]][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x72xbf16, #gpu.address_space<workgroup>>
