@@ -32,7 +32,7 @@ namespace flashc::runtime {
   X(devicePrimaryCtxRetain, cuDevicePrimaryCtxRetain)                          \
   X(devicePrimaryCtxRelease, cuDevicePrimaryCtxRelease)                        \
   X(ctxGetCurrent, cuCtxGetCurrent)                                            \
-  X(ctxGetDevice, cuCtxGetDevice)                                              \
+  X(ctxGetDevice, cuCtxGetDevice_v2)                                           \
   X(ctxPushCurrent, cuCtxPushCurrent)                                          \
   X(ctxPopCurrent, cuCtxPopCurrent)                                            \
   X(ctxSynchronize, cuCtxSynchronize)                                          \

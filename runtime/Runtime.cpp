@@ -30,8 +30,11 @@ Status Device::open(int ordinal, std::shared_ptr<Device> &out) {
   if (ordinal < 0) {
     CUcontext current = nullptr;
     FLASHC_CU(api->ctxGetCurrent(&current));
+    // cuCtxGetDevice_v2 names the context: CUDA 13's cuGetProcAddress hands
+    // out the two-argument entry point for "cuCtxGetDevice", so calling it
+    // with one argument read a garbage context (a crash under torch).
     if (current)
-      FLASHC_CU(api->ctxGetDevice(&d->dev));
+      FLASHC_CU(api->ctxGetDevice(&d->dev, current));
     else
       FLASHC_CU(api->deviceGet(&d->dev, 0));
   } else {
