@@ -123,10 +123,11 @@ void buildNvidiaLoweringPipeline(OpPassManager &pm, const TargetInfo &target) {
 }
 
 void registerNvidiaDialects(DialectRegistry &registry) {
-  registry.insert<arith::ArithDialect, cf::ControlFlowDialect,
-                  func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
-                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-                  NVVM::NVVMDialect, nvgpu::NVGPUDialect, scf::SCFDialect,
+  // The dialects the lowering introduces (the tiled form's arith, func,
+  // math, memref and scf are the caller's, and passes load what they
+  // create): a spec parser that adds these still rejects scf in a spec.
+  registry.insert<cf::ControlFlowDialect, gpu::GPUDialect, index::IndexDialect,
+                  LLVM::LLVMDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect,
                   ub::UBDialect, vector::VectorDialect>();
   // What convert-gpu-to-nvvm asks every dialect it meets for.
   arith::registerConvertArithToLLVMInterface(registry);

@@ -37,8 +37,9 @@ std::optional<std::string> findCudaToolkit();
 void buildNvidiaLoweringPipeline(mlir::OpPassManager &pm,
                                  const TargetInfo &target);
 
-/// The dialects, interfaces and LLVM IR translations the NVIDIA backend
-/// creates or needs to serialize PTX. Call before creating the context.
+/// The dialects the NVIDIA lowering introduces (gpu, nvgpu, nvvm, llvm,
+/// vector, ...; not those of the tiled form), the conversion interfaces and
+/// the LLVM IR translations it needs to serialize PTX.
 void registerNvidiaDialects(mlir::DialectRegistry &registry);
 
 /// Registers the passes and the `attn-lower-to-nvvm{chip=.. stage=..}`
