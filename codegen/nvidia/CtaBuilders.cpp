@@ -3,6 +3,7 @@
 #include "codegen/nvidia/CtaBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -273,6 +274,14 @@ Value warpAllReduce(OpBuilder &b, Location loc, Value value,
 
 void onLaneZero(OpBuilder &b, Location loc, const CtaThread &cta,
                 llvm::function_ref<void(OpBuilder &, Location)> body) {
+  // Lane 0 often overwrites what all lanes just read (a row's max and sum):
+  // __syncwarp orders those reads before the write (the shuffles in between
+  // synchronize the lanes but are no memory barrier; compute-sanitizer's
+  // racecheck flags the hazard without this).
+  NVVM::SyncWarpOp::create(
+      b, loc,
+      arith::ConstantOp::create(b, loc, b.getI32Type(),
+                                b.getI32IntegerAttr(-1)));
   Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                        cta.lane, indexConstant(b, loc, 0));
   auto ifOp = scf::IfOp::create(b, loc, isZero, /*withElseRegion=*/false);

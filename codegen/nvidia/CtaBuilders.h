@@ -107,7 +107,8 @@ void forEachColumnPerLane(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value warpAllReduce(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value value, mlir::gpu::AllReduceOperation op);
 
-/// Runs \p body on lane 0 of the warp only.
+/// Runs \p body on lane 0 of the warp only, after a warp barrier (so that
+/// it may overwrite what the other lanes read before).
 void onLaneZero(mlir::OpBuilder &b, mlir::Location loc, const CtaThread &cta,
                 llvm::function_ref<void(mlir::OpBuilder &, mlir::Location)>
                     body);
