@@ -88,9 +88,10 @@ ArrayRef<int64_t> tileShape(Value tile) {
 /// for i in [0, ceil(count / step)): body(i * step + first), guarded by
 /// `< count` unless step divides count (then the trip count is a constant
 /// the backend can unroll).
-static void buildStridedLoop(
-    OpBuilder &b, Location loc, Value first, int64_t step, int64_t count,
-    llvm::function_ref<void(OpBuilder &, Location, Value)> body) {
+static void
+buildStridedLoop(OpBuilder &b, Location loc, Value first, int64_t step,
+                 int64_t count,
+                 llvm::function_ref<void(OpBuilder &, Location, Value)> body) {
   int64_t trips = llvm::divideCeil(count, step);
   bool exact = count % step == 0;
   auto loop = scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
@@ -146,9 +147,9 @@ void forEachElementGroup(OpBuilder &b, Location loc, const CtaThread &cta,
                      SmallVector<Value> indices =
                          delinearize(b, loc, flat, groups);
                      if (width != 1)
-                       indices.back() = arith::MulIOp::create(
-                           b, loc, indices.back(),
-                           indexConstant(b, loc, width));
+                       indices.back() =
+                           arith::MulIOp::create(b, loc, indices.back(),
+                                                 indexConstant(b, loc, width));
                      body(b, loc, indices);
                    });
 }
@@ -165,8 +166,8 @@ void mapTileElements(OpBuilder &b, Location loc, const CtaThread &cta,
                      SmallVector<Value> elements;
                      for (Value source : sources)
                        elements.push_back(loadAsF32(b, loc, source, indices));
-                     storeFromF32(b, loc, body(b, loc, indices, elements),
-                                  dest, indices);
+                     storeFromF32(b, loc, body(b, loc, indices, elements), dest,
+                                  indices);
                    });
     return;
   }
@@ -278,10 +279,9 @@ void onLaneZero(OpBuilder &b, Location loc, const CtaThread &cta,
   // __syncwarp orders those reads before the write (the shuffles in between
   // synchronize the lanes but are no memory barrier; compute-sanitizer's
   // racecheck flags the hazard without this).
-  NVVM::SyncWarpOp::create(
-      b, loc,
-      arith::ConstantOp::create(b, loc, b.getI32Type(),
-                                b.getI32IntegerAttr(-1)));
+  NVVM::SyncWarpOp::create(b, loc,
+                           arith::ConstantOp::create(b, loc, b.getI32Type(),
+                                                     b.getI32IntegerAttr(-1)));
   Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                        cta.lane, indexConstant(b, loc, 0));
   auto ifOp = scf::IfOp::create(b, loc, isZero, /*withElseRegion=*/false);

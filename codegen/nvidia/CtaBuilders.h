@@ -50,8 +50,8 @@ void storeFromF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
 /// The static shape of a tile.
 llvm::ArrayRef<int64_t> tileShape(mlir::Value tile);
 
-using ElementBody = llvm::function_ref<void(
-    mlir::OpBuilder &, mlir::Location, mlir::ValueRange indices)>;
+using ElementBody = llvm::function_ref<void(mlir::OpBuilder &, mlir::Location,
+                                            mlir::ValueRange indices)>;
 
 /// Splits the elements of a tile of \p shape among the CTA's threads:
 /// thread t visits flat elements t, t + T, t + 2T, ... (consecutive threads
@@ -81,11 +81,10 @@ void mapTileElements(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Gives each warp rows warp, warp + W, ... of \p rows; \p body runs with
 /// the row index, executed by all 32 lanes of the warp.
-void forEachRowPerWarp(mlir::OpBuilder &b, mlir::Location loc,
-                       const CtaThread &cta, int64_t rows,
-                       llvm::function_ref<void(mlir::OpBuilder &, mlir::Location,
-                                               mlir::Value row)>
-                           body);
+void forEachRowPerWarp(
+    mlir::OpBuilder &b, mlir::Location loc, const CtaThread &cta, int64_t rows,
+    llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value row)>
+        body);
 
 using ColumnReduction = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::Value col, mlir::Value partial)>;
@@ -96,11 +95,10 @@ mlir::Value reduceColumnsPerLane(mlir::OpBuilder &b, mlir::Location loc,
                                  const CtaThread &cta, int64_t cols,
                                  mlir::Value init, ColumnReduction body);
 /// Lane loop without a reduction.
-void forEachColumnPerLane(mlir::OpBuilder &b, mlir::Location loc,
-                          const CtaThread &cta, int64_t cols,
-                          llvm::function_ref<void(mlir::OpBuilder &,
-                                                  mlir::Location, mlir::Value)>
-                              body);
+void forEachColumnPerLane(
+    mlir::OpBuilder &b, mlir::Location loc, const CtaThread &cta, int64_t cols,
+    llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)>
+        body);
 
 /// Combines f32 \p value across the 32 lanes of the warp (butterfly
 /// shuffles): every lane gets the result.
@@ -109,17 +107,16 @@ mlir::Value warpAllReduce(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Runs \p body on lane 0 of the warp only, after a warp barrier (so that
 /// it may overwrite what the other lanes read before).
-void onLaneZero(mlir::OpBuilder &b, mlir::Location loc, const CtaThread &cta,
-                llvm::function_ref<void(mlir::OpBuilder &, mlir::Location)>
-                    body);
+void onLaneZero(
+    mlir::OpBuilder &b, mlir::Location loc, const CtaThread &cta,
+    llvm::function_ref<void(mlir::OpBuilder &, mlir::Location)> body);
 
 /// e^x for f32 \p x as 2^(x log2 e), which the NVVM lowering turns into one
 /// ex2.approx (relative error about 2^-22, below the f32 tolerance).
 mlir::Value emitExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
 /// Base of the patterns that lower one attn.tile op to CTA code.
-template <typename OpT>
-struct CtaPattern : mlir::OpConversionPattern<OpT> {
+template <typename OpT> struct CtaPattern : mlir::OpConversionPattern<OpT> {
   CtaPattern(mlir::MLIRContext *context, const TargetInfo &target)
       : mlir::OpConversionPattern<OpT>(context), target(target) {}
   TargetInfo target;

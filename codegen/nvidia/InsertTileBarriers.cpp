@@ -60,8 +60,7 @@ struct PendingAccesses {
 class BarrierPlacement {
 public:
   /// Analyses \p block from \p state; with \p insert, places the barriers.
-  PendingAccesses visitBlock(Block &block, PendingAccesses state,
-                             bool insert) {
+  PendingAccesses visitBlock(Block &block, PendingAccesses state, bool insert) {
     for (Operation &op : llvm::make_early_inc_range(block)) {
       if (isa<gpu::BarrierOp>(op)) {
         state.clear();

@@ -4,8 +4,8 @@
 // moves 16 bytes at a time when the tensor's pointer, offset and strides
 // allow it (checked at run time: the ABI admits any strides), element by
 // element otherwise; loads go through cp.async where the chip has it, so
-// that all of a thread's copies are in flight together. Rows at or past min(rows, tile rows, tensor rows - row0)
-// are never touched in global memory.
+// that all of a thread's copies are in flight together. Rows at or past
+// min(rows, tile rows, tensor rows - row0) are never touched in global memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,8 +15,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -39,7 +39,8 @@ Value clampRows(OpBuilder &b, Location loc, Value rows, int64_t tileRows,
   Value tensorRows =
       memref::DimOp::create(b, loc, tensor, indexConstant(b, loc, 2));
   Value available = arith::SubIOp::create(b, loc, tensorRows, row0);
-  Value n = arith::MinSIOp::create(b, loc, rows, indexConstant(b, loc, tileRows));
+  Value n =
+      arith::MinSIOp::create(b, loc, rows, indexConstant(b, loc, tileRows));
   n = arith::MinSIOp::create(b, loc, n, available);
   return arith::MaxSIOp::create(b, loc, n, indexConstant(b, loc, 0));
 }
@@ -56,11 +57,11 @@ SmallVector<Value> globalIndices(OpBuilder &b, Location loc, Value batch,
 /// Whether every row of global \p tensor starts on a 16-byte boundary, so
 /// that groups of \p width elements can move as one vector: the aligned
 /// pointer plus offset, and every stride but the last, in whole vectors.
-Value isVectorAligned(OpBuilder &b, Location loc, Value tensor,
-                      int64_t width) {
+Value isVectorAligned(OpBuilder &b, Location loc, Value tensor, int64_t width) {
   int64_t eltBytes = elementBytes(tensor);
   auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, tensor);
-  Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tensor);
+  Value pointer =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tensor);
   Value start = arith::AddIOp::create(
       b, loc, pointer,
       arith::MulIOp::create(b, loc, metadata.getOffset(),
@@ -131,11 +132,11 @@ struct LowerTileCopy : CtaPattern<TileCopyOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     CtaThread cta = CtaThread::build(rewriter, loc, target);
-    mapTileElements(
-        rewriter, loc, cta, adaptor.getDest(), {adaptor.getSource()},
-        [](OpBuilder &, Location, ValueRange, ValueRange sources) {
-          return sources.front();
-        });
+    mapTileElements(rewriter, loc, cta, adaptor.getDest(),
+                    {adaptor.getSource()},
+                    [](OpBuilder &, Location, ValueRange, ValueRange sources) {
+                      return sources.front();
+                    });
     rewriter.eraseOp(op);
     return success();
   }
@@ -151,8 +152,8 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
     Value tile = adaptor.getTile(), source = adaptor.getSource();
     ArrayRef<int64_t> shape = tileShape(tile);
     Type eltType = cast<MemRefType>(tile.getType()).getElementType();
-    Value n = clampRows(rewriter, loc, adaptor.getRows(), shape.front(),
-                        source, adaptor.getRow0());
+    Value n = clampRows(rewriter, loc, adaptor.getRows(), shape.front(), source,
+                        adaptor.getRow0());
     auto at = [&](OpBuilder &b, Location loc, ValueRange idx) {
       return globalIndices(b, loc, adaptor.getBatch(), adaptor.getHead(),
                            adaptor.getRow0(), idx);
@@ -160,17 +161,16 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
     // Rows [0, n) come from the tensor, rows [n, R) are zero, so padding
     // never brings garbage (or NaN) into a product.
     auto byElement = [&](OpBuilder &b, Location loc) {
-      forEachElement(b, loc, cta, shape,
-                     [&](OpBuilder &b, Location loc, ValueRange idx) {
-                       Value v = loadOrZero(
-                           b, loc, rowInRange(b, loc, idx[0], n), eltType,
-                           [&](OpBuilder &b, Location loc) {
-                             return memref::LoadOp::create(b, loc, source,
-                                                           at(b, loc, idx))
-                                 .getResult();
-                           });
-                       memref::StoreOp::create(b, loc, v, tile, idx);
-                     });
+      forEachElement(
+          b, loc, cta, shape, [&](OpBuilder &b, Location loc, ValueRange idx) {
+            Value v = loadOrZero(b, loc, rowInRange(b, loc, idx[0], n), eltType,
+                                 [&](OpBuilder &b, Location loc) {
+                                   return memref::LoadOp::create(
+                                              b, loc, source, at(b, loc, idx))
+                                       .getResult();
+                                 });
+            memref::StoreOp::create(b, loc, v, tile, idx);
+          });
     };
     int64_t width = kVectorBytes / elementBytes(tile);
     if (shape.size() != 2 || shape.back() % width != 0) {
@@ -198,17 +198,16 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
                   indexConstant(b, loc, 0));
               nvgpu::DeviceAsyncCopyOp::create(
                   b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
-                  tile, idx, source, at(b, loc, row),
-                  b.getIndexAttr(width), srcElements, b.getUnitAttr());
+                  tile, idx, source, at(b, loc, row), b.getIndexAttr(width),
+                  srcElements, b.getUnitAttr());
               return;
             }
             Value v = loadOrZero(
-                b, loc, inRange, vectorType,
-                [&](OpBuilder &b, Location loc) {
-                  return vector::LoadOp::create(
-                             b, loc, vectorType, source, at(b, loc, idx),
-                             /*nontemporal=*/false,
-                             llvm::MaybeAlign(kVectorBytes))
+                b, loc, inRange, vectorType, [&](OpBuilder &b, Location loc) {
+                  return vector::LoadOp::create(b, loc, vectorType, source,
+                                                at(b, loc, idx),
+                                                /*nontemporal=*/false,
+                                                llvm::MaybeAlign(kVectorBytes))
                       .getResult();
                 });
             vector::StoreOp::create(b, loc, v, tile, idx,
@@ -245,15 +244,15 @@ struct LowerTileStore : CtaPattern<TileStoreOp> {
       return globalIndices(b, loc, adaptor.getBatch(), adaptor.getHead(),
                            adaptor.getRow0(), idx);
     };
-    auto ifRowInRange = [&](OpBuilder &b, Location loc, Value row,
-                            llvm::function_ref<void(OpBuilder &, Location)>
-                                body) {
-      auto ifOp = scf::IfOp::create(b, loc, rowInRange(b, loc, row, n),
-                                    /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(ifOp.thenBlock());
-      body(b, loc);
-    };
+    auto ifRowInRange =
+        [&](OpBuilder &b, Location loc, Value row,
+            llvm::function_ref<void(OpBuilder &, Location)> body) {
+          auto ifOp = scf::IfOp::create(b, loc, rowInRange(b, loc, row, n),
+                                        /*withElseRegion=*/false);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          body(b, loc);
+        };
     auto byElement = [&](OpBuilder &b, Location loc) {
       forEachElement(
           b, loc, cta, shape, [&](OpBuilder &b, Location loc, ValueRange idx) {
@@ -264,10 +263,9 @@ struct LowerTileStore : CtaPattern<TileStoreOp> {
                 return;
               }
               // Where the tiles of several CTAs meet: an atomic add.
-              memref::AtomicRMWOp::create(
-                  b, loc, arith::AtomicRMWKind::addf,
-                  convertFloat(b, loc, value, destType), dest,
-                  at(b, loc, idx));
+              memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
+                                          convertFloat(b, loc, value, destType),
+                                          dest, at(b, loc, idx));
             });
           });
     };

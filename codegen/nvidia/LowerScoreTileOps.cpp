@@ -83,13 +83,13 @@ struct LowerTileScoreGrad : CtaPattern<TileScoreGradOp> {
           ElementCoords at =
               coordsOf(b, loc, adaptor.getBatch(), adaptor.getHead(),
                        adaptor.getRow0(), adaptor.getCol0(), idx);
-          Value derivative =
-              codegen::emitModifiedScoreDerivative(b, loc, mods, raw, at, slope);
+          Value derivative = codegen::emitModifiedScoreDerivative(
+              b, loc, mods, raw, at, slope);
           // dS = 0 (masked or padded) stays 0 even where the derivative is
           // infinite.
           Value zero = f32Constant(b, loc, 0.0);
-          Value isZero = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OEQ, g, zero);
+          Value isZero =
+              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, g, zero);
           Value product = arith::MulFOp::create(b, loc, g, derivative);
           return arith::SelectOp::create(b, loc, isZero, zero, product)
               .getResult();
@@ -141,11 +141,11 @@ struct LowerTileDropout : CtaPattern<TileDropoutOp> {
     // word 3 (offset lo).
     codegen::PhiloxRoundKeys keys =
         codegen::emitPhiloxRoundKeys(rewriter, loc, adaptor.getSeed());
-    Value bh = arith::AddIOp::create(
-        rewriter, loc,
-        arith::MulIOp::create(rewriter, loc, adaptor.getBatch(),
-                              adaptor.getHeads()),
-        adaptor.getHead());
+    Value bh = arith::AddIOp::create(rewriter, loc,
+                                     arith::MulIOp::create(rewriter, loc,
+                                                           adaptor.getBatch(),
+                                                           adaptor.getHeads()),
+                                     adaptor.getHead());
     Value word2 = toI32(rewriter, loc, bh);
     Value word3 =
         arith::TruncIOp::create(rewriter, loc, i32, adaptor.getOffset());

@@ -60,17 +60,17 @@ struct LowerTileSoftmaxUpdate : CtaPattern<TileSoftmaxUpdateOp> {
                 return arith::MaximumFOp::create(b, loc, partial, s)
                     .getResult();
               });
-          rowMax = warpAllReduce(b, loc, rowMax,
-                                 gpu::AllReduceOperation::MAXIMUMF);
+          rowMax =
+              warpAllReduce(b, loc, rowMax, gpu::AllReduceOperation::MAXIMUMF);
           Value mNew = arith::MaximumFOp::create(b, loc, mOld, rowMax);
           // Nothing kept so far: subtract 0 instead of -inf, so that
           // exp(-inf - m) stays 0 rather than NaN.
           Value empty = isNegInf(b, loc, mNew);
           Value mSafe = select(b, loc, empty, f32Constant(b, loc, 0.0), mNew);
           // alpha = exp(m - m_new), 1 when both are -inf
-          Value alpha =
-              select(b, loc, empty, f32Constant(b, loc, 1.0),
-                     emitExp(b, loc, arith::SubFOp::create(b, loc, mOld, mSafe)));
+          Value alpha = select(
+              b, loc, empty, f32Constant(b, loc, 1.0),
+              emitExp(b, loc, arith::SubFOp::create(b, loc, mOld, mSafe)));
           // P[r, c] = exp(S[r, c] - m_new); rowSum = sum_c P[r, c]
           Value rowSum = reduceColumnsPerLane(
               b, loc, cta, shape[1], f32Constant(b, loc, 0.0),
@@ -86,9 +86,9 @@ struct LowerTileSoftmaxUpdate : CtaPattern<TileSoftmaxUpdateOp> {
           forEachColumnPerLane(
               b, loc, cta, accCols, [&](OpBuilder &b, Location loc, Value c) {
                 Value a = memref::LoadOp::create(b, loc, acc, {r, c});
-                memref::StoreOp::create(
-                    b, loc, arith::MulFOp::create(b, loc, alpha, a), acc,
-                    {r, c});
+                memref::StoreOp::create(b, loc,
+                                        arith::MulFOp::create(b, loc, alpha, a),
+                                        acc, {r, c});
               });
           // l = alpha * l + rowSum; m = m_new
           onLaneZero(b, loc, cta, [&](OpBuilder &b, Location loc) {
@@ -125,16 +125,17 @@ struct LowerTileFinalize : CtaPattern<TileFinalizeOp> {
               b, loc, cta, shape[1], [&](OpBuilder &b, Location loc, Value c) {
                 Value a = memref::LoadOp::create(b, loc, acc, {r, c});
                 Value normalized = arith::DivFOp::create(b, loc, a, l);
-                memref::StoreOp::create(
-                    b, loc, select(b, loc, empty, zero, normalized), acc,
-                    {r, c});
+                memref::StoreOp::create(b, loc,
+                                        select(b, loc, empty, zero, normalized),
+                                        acc, {r, c});
               });
           // lse = m + log(l), -inf for an empty row
           onLaneZero(b, loc, cta, [&](OpBuilder &b, Location loc) {
             Value lse = arith::AddFOp::create(b, loc, m,
                                               math::LogOp::create(b, loc, l));
             memref::StoreOp::create(
-                b, loc, select(b, loc, empty, f32Constant(b, loc, kNegInf), lse),
+                b, loc,
+                select(b, loc, empty, f32Constant(b, loc, kNegInf), lse),
                 adaptor.getLse(), r);
           });
         });
@@ -209,8 +210,8 @@ struct LowerTileSoftmaxGrad : CtaPattern<TileSoftmaxGradOp> {
         [&](OpBuilder &b, Location loc, ValueRange idx, ValueRange in) {
           // dS = P * (dP - D)
           Value d = memref::LoadOp::create(b, loc, adaptor.getRowdot(), idx[0]);
-          return arith::MulFOp::create(
-                     b, loc, in[0], arith::SubFOp::create(b, loc, in[1], d))
+          return arith::MulFOp::create(b, loc, in[0],
+                                       arith::SubFOp::create(b, loc, in[1], d))
               .getResult();
         });
     rewriter.eraseOp(op);
@@ -224,7 +225,7 @@ void populateGpuSoftmaxTileOpsPatterns(RewritePatternSet &patterns,
                                        const TargetInfo &target) {
   patterns.add<LowerTileSoftmaxUpdate, LowerTileFinalize, LowerTileRowDot,
                LowerTileExpLse, LowerTileSoftmaxGrad>(patterns.getContext(),
-                                                       target);
+                                                      target);
 }
 
 } // namespace flashc::nvidia

@@ -14,9 +14,9 @@
 //     does with P.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16 with .f16/.bf16): lane = 4g + t;
-//   A: a0 = A[g][2t..2t+1], a1 = A[g+8][..], a2 = A[g][2t+8..], a3 = A[g+8][2t+8..]
-//   B: b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g]
-//   C: c0,c1 = C[g][2t..2t+1], c2,c3 = C[g+8][2t..2t+1]
+//   A: a0 = A[g][2t..2t+1], a1 = A[g+8][..], a2 = A[g][2t+8..], a3 =
+//   A[g+8][2t+8..] B: b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g] C: c0,c1 =
+//   C[g][2t..2t+1], c2,c3 = C[g+8][2t..2t+1]
 //
 //===----------------------------------------------------------------------===//
 
@@ -161,9 +161,9 @@ public:
               ? SmallVector<Value>{add(b, loc, add(b, loc, n0, lane.matHi8),
                                        lane.row8),
                                    add(b, loc, k0, lane.matLo8)}
-              : SmallVector<Value>{add(b, loc, add(b, loc, k0, lane.matLo8),
-                                       lane.row8),
-                                   add(b, loc, n0, lane.matHi8)};
+              : SmallVector<Value>{
+                    add(b, loc, add(b, loc, k0, lane.matLo8), lane.row8),
+                    add(b, loc, n0, lane.matHi8)};
       return ldmatrix(b, loc, at, 2 * count, !transposed);
     }
     SmallVector<Value> regs;
@@ -200,15 +200,15 @@ private:
     Value pair;
     if (alongRow) {
       // A: memory [r][c]; B transposed: memory [n][k] = [c][r].
-      SmallVector<Value> at = isB ? SmallVector<Value>{c, r}
-                                  : SmallVector<Value>{r, c};
+      SmallVector<Value> at =
+          isB ? SmallVector<Value>{c, r} : SmallVector<Value>{r, c};
       pair = vector::LoadOp::create(b, loc, pairF32, tile, at,
                                     /*nontemporal=*/false, llvm::MaybeAlign(8));
     } else {
       // A transposed: memory [k][m] = [c][r], pair along c; B: memory
       // [k][n] = [r][c], pair along r.
-      SmallVector<Value> first = isB ? SmallVector<Value>{r, c}
-                                     : SmallVector<Value>{c, r};
+      SmallVector<Value> first =
+          isB ? SmallVector<Value>{r, c} : SmallVector<Value>{c, r};
       SmallVector<Value> second = first;
       second[0] = add(b, loc, first[0], 1);
       Value x = memref::LoadOp::create(b, loc, tile, first);
@@ -248,12 +248,12 @@ SmallVector<Value> emitMma(OpBuilder &b, Location loc, Type mmaType,
   Type f32 = b.getF32Type();
   auto resultType =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  Value d = NVVM::MmaOp::create(
-      b, loc, resultType, operands(a), operands(bRegs), c,
-      {kMmaM, kMmaN, kMmaK}, std::nullopt, std::nullopt,
-      std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
+  Value d =
+      NVVM::MmaOp::create(b, loc, resultType, operands(a), operands(bRegs), c,
+                          {kMmaM, kMmaN, kMmaK}, std::nullopt, std::nullopt,
+                          std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                         NVVM::MMALayout::col});
   SmallVector<Value> results;
   for (int64_t i = 0; i < 4; ++i)
     results.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
@@ -271,9 +271,9 @@ struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     CtaThread cta = CtaThread::build(b, loc, target);
-    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs(), acc = adaptor.getAcc();
-    Type mmaType =
-        multiplicandType(elementTypeOf(lhs), elementTypeOf(rhs));
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs(),
+          acc = adaptor.getAcc();
+    Type mmaType = multiplicandType(elementTypeOf(lhs), elementTypeOf(rhs));
     int64_t m = tileShape(acc)[0], n = tileShape(acc)[1];
     int64_t k = op.getTransposeA() ? tileShape(lhs)[0] : tileShape(lhs)[1];
     double alpha = op.getAlpha().convertToDouble();
@@ -309,14 +309,13 @@ struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {
       Value slab = add(b, loc, wm,
                        arith::MulIOp::create(b, loc, slabs.getInductionVar(),
                                              indexConstant(b, loc, warpsM)));
-      Value m0 = arith::MulIOp::create(b, loc, slab,
-                                       indexConstant(b, loc, kMmaM));
+      Value m0 =
+          arith::MulIOp::create(b, loc, slab, indexConstant(b, loc, kMmaM));
       for (int64_t chunk = 0; chunk < blocksPerWarp; chunk += inFlight) {
-        Value n0 = arith::MulIOp::create(
-            b, loc, add(b, loc, firstBlock, chunk),
-            indexConstant(b, loc, kMmaN));
-        emitChunk(b, loc, loadA, loadB, lane, acc, m0, n0, inFlight, k,
-                  mmaType, alpha, accumulate);
+        Value n0 = arith::MulIOp::create(b, loc, add(b, loc, firstBlock, chunk),
+                                         indexConstant(b, loc, kMmaN));
+        emitChunk(b, loc, loadA, loadB, lane, acc, m0, n0, inFlight, k, mmaType,
+                  alpha, accumulate);
       }
     };
     if (active == cta.warps) {

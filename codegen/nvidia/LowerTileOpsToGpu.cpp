@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/RegionDerivative.h"
 #include "codegen/nvidia/LowerTileOpsToGpu.h"
+#include "codegen/RegionDerivative.h"
 #include "codegen/nvidia/Passes.h"
 #include "dialect/AttnOps.h"
 
@@ -72,11 +72,11 @@ struct AttnLowerTileOpsToGpuPass
       return signalPassFailure();
 
     ConversionTarget conversion(getContext());
-    conversion.addIllegalOp<
-        TileFillOp, TileCopyOp, TileLoadOp, TileStoreOp, TileMatmulOp,
-        TileScoreModOp, TileScoreGradOp, TileMaskOp, TileSoftmaxUpdateOp,
-        TileDropoutOp, TileFinalizeOp, TileRowDotOp, TileExpLseOp,
-        TileSoftmaxGradOp>();
+    conversion
+        .addIllegalOp<TileFillOp, TileCopyOp, TileLoadOp, TileStoreOp,
+                      TileMatmulOp, TileScoreModOp, TileScoreGradOp, TileMaskOp,
+                      TileSoftmaxUpdateOp, TileDropoutOp, TileFinalizeOp,
+                      TileRowDotOp, TileExpLseOp, TileSoftmaxGradOp>();
     conversion.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateLowerTileOpsToGpuPatterns(patterns, *target);

@@ -107,12 +107,14 @@ LogicalResult mapTilesToSharedMemory(gpu::GPUFuncOp kernel) {
     if (pitch)
       shape.back() = pitch.getInt();
     Value view = memref::ViewOp::create(
-        b, loc, MemRefType::get(shape, type.getElementType(),
-                                MemRefLayoutAttrInterface(), workgroup),
+        b, loc,
+        MemRefType::get(shape, type.getElementType(),
+                        MemRefLayoutAttrInterface(), workgroup),
         buffer, indexConstant(b, loc, offset.getInt()), ValueRange());
     if (pitch && pitch.getInt() != type.getShape().back()) {
       // Rows of the tile, strided by the padded pitch.
-      SmallVector<int64_t> offsets(type.getRank(), 0), strides(type.getRank(), 1);
+      SmallVector<int64_t> offsets(type.getRank(), 0),
+          strides(type.getRank(), 1);
       view = memref::SubViewOp::create(b, loc, view, offsets, type.getShape(),
                                        strides);
     }
@@ -141,8 +143,8 @@ LogicalResult mapKernel(func::FuncOp func, const TargetInfo &target) {
   Location loc = func.getLoc();
   auto module = gpu::GPUModuleOp::create(b, loc, func.getName());
   b.setInsertionPointToStart(module.getBody());
-  auto kernel = gpu::GPUFuncOp::create(b, loc, func.getName(),
-                                       func.getFunctionType());
+  auto kernel =
+      gpu::GPUFuncOp::create(b, loc, func.getName(), func.getFunctionType());
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   for (StringRef name :
        {abi::kKernelKindAttr, abi::kKernelInfoAttr, kSharedBytesAttr})
@@ -196,8 +198,8 @@ struct AttnMapKernelsToGpuPass
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                     UnitAttr::get(&getContext()));
     if (threads % target->warpSize() != 0 || threads < 0) {
-      module.emitError("threads = ") << threads << " is not a multiple of "
-                                     << target->warpSize();
+      module.emitError("threads = ")
+          << threads << " is not a multiple of " << target->warpSize();
       return signalPassFailure();
     }
     TargetInfo chosen =

@@ -109,7 +109,8 @@ PtxasReport parsePtxasReport(StringRef text) {
 llvm::Expected<std::string> readFile(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
-    return makeError("cannot read " + path + ": " + buffer.getError().message());
+    return makeError("cannot read " + path + ": " +
+                     buffer.getError().message());
   return (*buffer)->getBuffer().str();
 }
 
@@ -127,9 +128,10 @@ llvm::Error writeFile(StringRef path, StringRef contents) {
 
 } // namespace
 
-llvm::Expected<OwningOpRef<ModuleOp>>
-tileForNvidia(ModuleOp spec, const TargetInfo &target, int64_t blockQ,
-              int64_t blockK) {
+llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
+                                                    const TargetInfo &target,
+                                                    int64_t blockQ,
+                                                    int64_t blockK) {
   MLIRContext *context = spec.getContext();
   // Shared memory is an upper bound before padding, which the plan drops
   // when it does not fit.
@@ -153,8 +155,8 @@ tileForNvidia(ModuleOp spec, const TargetInfo &target, int64_t blockQ,
       auto info = func->getAttrOfType<DictionaryAttr>(abi::kKernelInfoAttr);
       tileQ = std::max(tileQ, infoInt(info, abi::kTileRows));
       tileK = std::max(tileK, infoInt(info, abi::kTileCols));
-      worst = std::max(worst,
-                       planSharedMemory(func, target, /*pad=*/false).totalBytes);
+      worst = std::max(
+          worst, planSharedMemory(func, target, /*pad=*/false).totalBytes);
     });
     if (worst <= limit || (tileQ <= 16 && tileK <= 16))
       return module; // compileForNvidia reports what still does not fit
@@ -186,9 +188,8 @@ std::optional<std::string> findPtxas() {
 llvm::Expected<std::pair<std::string, PtxasReport>>
 assembleWithPtxas(StringRef ptxasPath, StringRef ptx, StringRef chip) {
   SmallString<128> ptxFile, cubinFile, logFile;
-  for (auto [path, suffix] : {std::pair{&ptxFile, "ptx"},
-                              {&cubinFile, "cubin"},
-                              {&logFile, "log"}})
+  for (auto [path, suffix] :
+       {std::pair{&ptxFile, "ptx"}, {&cubinFile, "cubin"}, {&logFile, "log"}})
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("flashc", suffix, *path))
       return makeError("cannot create a temporary file: " + ec.message());
@@ -199,8 +200,8 @@ assembleWithPtxas(StringRef ptxasPath, StringRef ptx, StringRef chip) {
   if (llvm::Error err = writeFile(ptxFile, ptx))
     return std::move(err);
   std::string arch = ("-arch=" + chip).str();
-  SmallVector<StringRef> args = {ptxasPath, "-v", arch, ptxFile, "-o",
-                                 cubinFile};
+  SmallVector<StringRef> args = {ptxasPath, "-v", arch,
+                                 ptxFile,   "-o", cubinFile};
   std::optional<StringRef> redirects[] = {std::nullopt, logFile.str(),
                                           logFile.str()};
   std::string message;
@@ -309,8 +310,8 @@ llvm::Expected<NvidiaKernels> compileForNvidia(ModuleOp tiledModule,
   return result;
 }
 
-ManifestInfo fromConfig(const attn::AttentionConfig &config,
-                        StringRef specPath, StringRef target) {
+ManifestInfo fromConfig(const attn::AttentionConfig &config, StringRef specPath,
+                        StringRef target) {
   auto size = [](int64_t v) { return ShapedType::isDynamic(v) ? -1 : v; };
   ManifestInfo info;
   info.spec = specPath.str();
@@ -345,8 +346,8 @@ ManifestInfo fromConfig(const attn::AttentionConfig &config,
 std::string renderManifest(const NvidiaKernels &kernels,
                            const ManifestInfo &info) {
   namespace json = llvm::json;
-  auto pairOrNull = [](const std::optional<std::pair<int64_t, int64_t>> &p)
-      -> json::Value {
+  auto pairOrNull =
+      [](const std::optional<std::pair<int64_t, int64_t>> &p) -> json::Value {
     if (!p)
       return nullptr;
     return json::Array{p->first, p->second};

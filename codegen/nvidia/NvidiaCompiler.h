@@ -1,4 +1,4 @@
-//===- NvidiaCompiler.h - tiled kernels to PTX and a kernel directory -*- C++ -*-===//
+//===- NvidiaCompiler.h - tiled kernels to PTX, kernel dirs ---*- C++ -*-===//
 //
 // The NVIDIA backend's entry points for tools: compile a module of tiled
 // kernels to PTX in process (and to cubin where ptxas exists), and write
@@ -77,8 +77,8 @@ compileForNvidia(mlir::ModuleOp tiledModule, const TargetInfo &target,
 /// chip's shared memory (the backward pass holds more tiles than tile
 /// selection budgets for), block_k, then block_q, is halved down to 16.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-tileForNvidia(mlir::ModuleOp spec, const TargetInfo &target,
-              int64_t blockQ = 0, int64_t blockK = 0);
+tileForNvidia(mlir::ModuleOp spec, const TargetInfo &target, int64_t blockQ = 0,
+              int64_t blockK = 0);
 
 /// Where ptxas is, or std::nullopt.
 std::optional<std::string> findPtxas();
@@ -91,8 +91,8 @@ assembleWithPtxas(llvm::StringRef ptxasPath, llvm::StringRef ptx,
 
 /// The spec-level facts of flashc.json.
 struct ManifestInfo {
-  std::string spec;   ///< path of the spec file (informational)
-  std::string target; ///< "sm_80", "sm_90", "sm_90a"
+  std::string spec;        ///< path of the spec file (informational)
+  std::string target;      ///< "sm_80", "sm_90", "sm_90a"
   std::string elementType; ///< "f16", "bf16", "f32"
   int64_t headDim = 0, headDimV = 0;
   /// -1 where the spec leaves the size to run time.
@@ -119,8 +119,7 @@ ManifestInfo fromConfig(const attn::AttentionConfig &config,
 /// Writes DIR/<name>.ptx (and DIR/<name>.cubin) for every kernel and
 /// DIR/flashc.json (runtime/Manifest.h, format 1); creates DIR.
 llvm::Error writeKernelDirectory(const NvidiaKernels &kernels,
-                                 const ManifestInfo &info,
-                                 llvm::StringRef dir);
+                                 const ManifestInfo &info, llvm::StringRef dir);
 
 /// The manifest's text, as writeKernelDirectory writes it.
 std::string renderManifest(const NvidiaKernels &kernels,

@@ -1,4 +1,4 @@
-//===- Passes.td - flashc NVIDIA backend passes -------------*- tablegen -*-===//
+//===- Passes.td - flashc NVIDIA backend passes ------------*- tablegen -*-===//
 //
 // The passes that take a module of tiled kernels (IR level 2: func.func with
 // attn.kernel_kind, an scf.forall grid, memref.alloca tiles, attn.tile ops)
@@ -36,7 +36,7 @@ def AttnDropUnreadTilesPass
 
 def AttnPlanSharedMemoryPass
     : Pass<"attn-plan-shared-memory", "mlir::ModuleOp"> {
-  let summary = "assigns every tile of a kernel a slot of dynamic shared memory";
+  let summary = "gives every tile of a kernel a slot of dynamic shared memory";
   let description = [{
     For every kernel function (`attn.kernel_kind`), every statically shaped
     `memref.alloca` (a tile) gets a slot of the kernel's one dynamic

@@ -179,10 +179,9 @@ void registerNvidiaBackend(DialectRegistry &registry) {
           llvm::errs() << llvm::toString(target.takeError()) << "\n";
           return;
         }
-        buildTileToGpuPipeline(pm, options.threads
-                                       ? target->withThreadsPerBlock(
-                                             options.threads)
-                                       : *target);
+        buildTileToGpuPipeline(
+            pm, options.threads ? target->withThreadsPerBlock(options.threads)
+                                : *target);
         if (options.stage == "gpu")
           return;
         buildGpuToNvvmPipeline(pm, *target);

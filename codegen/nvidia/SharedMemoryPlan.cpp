@@ -88,14 +88,13 @@ struct AttnPlanSharedMemoryPass
       if (plan.totalBytes > limit && pad)
         plan = planSharedMemory(kernel, *target, /*pad=*/false);
       if (plan.totalBytes > limit) {
-        InFlightDiagnostic diag = kernel->emitError()
-                                  << "kernel '" << kernel.getName()
-                                  << "' needs " << plan.totalBytes
-                                  << " bytes of shared memory for its tiles, "
-                                  << "more than the " << limit
-                                  << " bytes a CTA of " << target->chip()
-                                  << " can have; choose smaller tiles "
-                                     "(attn-select-tiles block-q/block-k)";
+        InFlightDiagnostic diag =
+            kernel->emitError()
+            << "kernel '" << kernel.getName() << "' needs " << plan.totalBytes
+            << " bytes of shared memory for its tiles, "
+            << "more than the " << limit << " bytes a CTA of " << target->chip()
+            << " can have; choose smaller tiles "
+               "(attn-select-tiles block-q/block-k)";
         for (TileSlot slot : plan.slots)
           diag.attachNote(slot.alloca.getLoc())
               << slot.bytes << " bytes: " << slot.alloca.getType();

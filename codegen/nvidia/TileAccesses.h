@@ -1,4 +1,4 @@
-//===- TileAccesses.h - which tiles each attn.tile op reads and writes -*- C++ -*-===//
+//===- TileAccesses.h - tiles each attn.tile op reads, writes -*- C++ -*-===//
 //
 // The analyses of the NVIDIA backend (unread tiles, barriers) reason about
 // tile ops by the on-chip tiles they read and write; this is the one table

@@ -47,11 +47,9 @@ static llvm::cl::opt<std::string> chip("chip",
 static llvm::cl::opt<std::string> outputDir("o",
                                             llvm::cl::desc("kernel directory"),
                                             llvm::cl::value_desc("dir"));
-static llvm::cl::opt<int64_t> blockQ("block-q",
-                                     llvm::cl::desc("override Br"),
+static llvm::cl::opt<int64_t> blockQ("block-q", llvm::cl::desc("override Br"),
                                      llvm::cl::init(0));
-static llvm::cl::opt<int64_t> blockK("block-k",
-                                     llvm::cl::desc("override Bc"),
+static llvm::cl::opt<int64_t> blockK("block-k", llvm::cl::desc("override Bc"),
                                      llvm::cl::init(0));
 static llvm::cl::opt<bool> noPtxas("no-ptxas",
                                    llvm::cl::desc("do not run ptxas"),
