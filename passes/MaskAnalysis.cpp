@@ -3,6 +3,7 @@
 #include "passes/MaskAnalysis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <optional>
@@ -41,10 +42,36 @@ struct Affine {
 };
 } // namespace
 
+// The region's integer arithmetic wraps at 2^64, the analysis reasons about
+// exact integers: the two agree while no value of the region wraps. Every
+// value the analysis accepts is an Affine within these bounds, so with
+// |i|, |j| < 2^40 (no memory holds a sequence of 2^40 tokens) it stays below
+// 3 * 2^60 < 2^63, and so do the block bounds the tiling passes compute from
+// the constraints. Anything larger is left to the region itself.
+static constexpr int64_t kMaxCoefficient = int64_t(1) << 20;
+static constexpr int64_t kMaxConstant = int64_t(1) << 60;
+
+/// ci*i + cj*j + c0, or nullopt when a part did not fit int64 (nullopt
+/// already) or is outside the bounds above.
+static std::optional<Affine> bounded(std::optional<int64_t> ci,
+                                     std::optional<int64_t> cj,
+                                     std::optional<int64_t> c0) {
+  auto within = [](std::optional<int64_t> x, int64_t bound) {
+    return x && *x >= -bound && *x <= bound;
+  };
+  if (!within(ci, kMaxCoefficient) || !within(cj, kMaxCoefficient) ||
+      !within(c0, kMaxConstant))
+    return std::nullopt;
+  return Affine{*ci, *cj, *c0};
+}
+
 /// Evaluates `v` as an affine expression of the region arguments i and j
-/// (arguments 2 and 3); nullopt when it depends on anything else (b, h) or
-/// is not affine.
+/// (arguments 2 and 3); nullopt when it depends on anything else (b, h), is
+/// not affine, is computed in fewer than 64 bits (where it would wrap much
+/// sooner) or leaves the bounds above.
 static std::optional<Affine> asAffine(Value v, Block &block) {
+  if (!v.getType().isIndex() && !v.getType().isSignlessInteger(64))
+    return std::nullopt;
   if (v == block.getArgument(2))
     return Affine{1, 0, 0};
   if (v == block.getArgument(3))
@@ -54,7 +81,7 @@ static std::optional<Affine> asAffine(Value v, Block &block) {
     return std::nullopt;
   if (auto cst = dyn_cast<arith::ConstantOp>(def)) {
     if (auto i = dyn_cast<IntegerAttr>(cst.getValue()))
-      return Affine{0, 0, i.getInt()};
+      return bounded(0, 0, i.getValue().trySExtValue());
     return std::nullopt;
   }
   if (isa<arith::IndexCastOp, arith::ExtSIOp>(def))
@@ -67,20 +94,23 @@ static std::optional<Affine> asAffine(Value v, Block &block) {
     return combine(*a, *b);
   };
   if (isa<arith::AddIOp>(def))
-    return binary([](Affine a, Affine b) -> std::optional<Affine> {
-      return Affine{a.ci + b.ci, a.cj + b.cj, a.c0 + b.c0};
+    return binary([](Affine a, Affine b) {
+      return bounded(llvm::checkedAdd(a.ci, b.ci), llvm::checkedAdd(a.cj, b.cj),
+                     llvm::checkedAdd(a.c0, b.c0));
     });
   if (isa<arith::SubIOp>(def))
-    return binary([](Affine a, Affine b) -> std::optional<Affine> {
-      return Affine{a.ci - b.ci, a.cj - b.cj, a.c0 - b.c0};
+    return binary([](Affine a, Affine b) {
+      return bounded(llvm::checkedSub(a.ci, b.ci), llvm::checkedSub(a.cj, b.cj),
+                     llvm::checkedSub(a.c0, b.c0));
     });
   if (isa<arith::MulIOp>(def))
     return binary([](Affine a, Affine b) -> std::optional<Affine> {
-      if (a.ci == 0 && a.cj == 0)
-        return Affine{a.c0 * b.ci, a.c0 * b.cj, a.c0 * b.c0};
       if (b.ci == 0 && b.cj == 0)
-        return Affine{b.c0 * a.ci, b.c0 * a.cj, b.c0 * a.c0};
-      return std::nullopt;
+        std::swap(a, b);
+      if (a.ci != 0 || a.cj != 0)
+        return std::nullopt; // quadratic
+      return bounded(llvm::checkedMul(a.c0, b.ci), llvm::checkedMul(a.c0, b.cj),
+                     llvm::checkedMul(a.c0, b.c0));
     });
   return std::nullopt;
 }
