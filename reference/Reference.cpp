@@ -329,10 +329,14 @@ ForwardResult forward(const Problem &p, const std::vector<double> &q,
 BackwardResult backward(const Problem &p, const std::vector<double> &q,
                         const std::vector<double> &k,
                         const std::vector<double> &v,
-                        const std::vector<double> &dout) {
+                        const std::vector<double> &dout,
+                        const std::vector<double> *rowDot) {
   validate(p, q, k, v);
   checkTensor("dout", dout, p.batch * p.headsQ * p.seqQ * p.headDimV,
               "[batch, headsQ, seqQ, headDimV]");
+  if (rowDot)
+    checkTensor("rowDot", *rowDot, p.batch * p.headsQ * p.seqQ,
+                "[batch, headsQ, seqQ]");
   if (p.customScore && !p.customScoreGrad)
     fail("customScoreGrad", "a derivative when customScore is set",
          "none (backward needs d customScore / ds)");
@@ -356,6 +360,8 @@ BackwardResult backward(const Problem &p, const std::vector<double> &q,
           dp[n] = dot(doi, &v[keyRow(p, b, h, j, dimV)], dimV) * factor[n];
           rowD += row.prob[n] * dp[n];
         }
+        if (rowDot)
+          rowD = (*rowDot)[(b * p.headsQ + h) * p.seqQ + i];
         for (size_t n = 0; n < row.keys.size(); ++n) {
           // P_ij = 0 contributes nothing; skipping it also keeps a custom
           // derivative that is infinite at s = -inf from making 0 * inf.

@@ -88,10 +88,16 @@ ForwardResult forward(const Problem &p, const std::vector<double> &q,
 /// recomputing P (and the dropout mask) from the inputs. dK and dV of a KV
 /// head sum over its query heads. Validates as forward does, and also needs
 /// customScoreGrad whenever customScore is set.
+///
+/// `rowDot`, when given ([B, Hq, Nq]), replaces D_i = sum_j P_ij dP_ij by
+/// the caller's rowsum(dO * O): the gradient that backward kernels compute
+/// from the (rounded) O they are handed. Where the true dS cancels to zero
+/// (one key per row, say), that is the only meaningful comparison.
 BackwardResult backward(const Problem &p, const std::vector<double> &q,
                         const std::vector<double> &k,
                         const std::vector<double> &v,
-                        const std::vector<double> &dout);
+                        const std::vector<double> &dout,
+                        const std::vector<double> *rowDot = nullptr);
 
 } // namespace flashc::reference
 
