@@ -33,11 +33,15 @@ static void checkIOReport(const attn::AttentionConfig &config,
   const attn::AttentionShape &s = config.shape;
   if (!s.isStatic() || s.headsKV < 1 || s.headsQ % s.headsKV != 0)
     return;
-  // Keep the walk over tile pairs short.
-  __int128 pairs = static_cast<__int128>(s.batch) * s.headsQ *
-                   llvm::divideCeil(s.seqQ, 16) * llvm::divideCeil(s.seqK, 16);
-  if (pairs > (1 << 16))
-    return;
+  // Keep the walk over tile pairs short (and its count from overflowing).
+  int64_t pairs = 1;
+  for (int64_t n : {s.batch, s.headsQ,
+                    static_cast<int64_t>(llvm::divideCeil(s.seqQ, 16)),
+                    static_cast<int64_t>(llvm::divideCeil(s.seqK, 16))}) {
+    if (n > (1 << 16) || pairs * n > (1 << 16))
+      return;
+    pairs *= n;
+  }
   int64_t sram = options.sramBytes;
   if (sram == 0) {
     llvm::Expected<int64_t> bytes = onChipBytes(options.target);
