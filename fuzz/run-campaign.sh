@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${1:?usage: fuzz/run-campaign.sh BUILD_DIR [TARGET...]}
 shift
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz-spec fuzz-pipeline fuzz-layout fuzz-runtime-args fuzz-spec-builder)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz-spec fuzz-pipeline fuzz-layout fuzz-runtime-args fuzz-cli fuzz-spec-builder)
 RUNS=${FLASHC_CAMPAIGN_RUNS:-1100000}
 SECONDS_LIMIT=${FLASHC_CAMPAIGN_SECONDS:-7200}
 WORK=${FLASHC_CAMPAIGN_WORK:-$BUILD_DIR/campaign}
@@ -30,6 +30,7 @@ declare -A ARGS=(
   [fuzz-spec-builder]="-max_len=512 -len_control=0"
   [fuzz-layout]=""
   [fuzz-runtime-args]="-dict=fuzz/manifest.dict"
+  [fuzz-cli]="-dict=fuzz/spec.dict"
 )
 
 status=0

@@ -135,6 +135,7 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     [fuzz-spec-builder]="-max_len=512 -len_control=0"
     [fuzz-layout]=""
     [fuzz-runtime-args]="-dict=fuzz/manifest.dict"
+    [fuzz-cli]="-dict=fuzz/spec.dict"
   )
   # Two lanes, one per core; fuzz-runtime-args exists where runtime/ builds
   # the GPU runtime.
@@ -147,7 +148,7 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     done
     return $failed
   }
-  lane fuzz-spec-builder fuzz-pipeline > "$BUILD_DIR/fuzz-lane1.log" 2>&1 &
+  lane fuzz-spec-builder fuzz-pipeline fuzz-cli > "$BUILD_DIR/fuzz-lane1.log" 2>&1 &
   lane1=$!
   lane fuzz-spec fuzz-layout fuzz-runtime-args > "$BUILD_DIR/fuzz-lane2.log" 2>&1 &
   lane2=$!
