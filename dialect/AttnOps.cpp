@@ -220,8 +220,10 @@ static LogicalResult verifyClauses(OpT op, const Dims &dims) {
              << "'layout' must be a rank-4 tensor of integers "
                 "[1 or B, 1 or Hq, ceil(Nq/bq), ceil(Nk/bk)], got "
              << t;
+    // n / d rounded up, without forming n + d - 1 (block sizes may be as
+    // large as INT64_MAX - 15).
     auto ceilDiv = [](int64_t n, int64_t d) {
-      return ShapedType::isDynamic(n) ? n : (n + d - 1) / d;
+      return ShapedType::isDynamic(n) ? n : n / d + (n % d != 0);
     };
     int64_t mq = ceilDiv(dims.nq, (*block)[0]);
     int64_t mk = ceilDiv(dims.nk, (*block)[1]);
@@ -269,11 +271,23 @@ static LogicalResult verifyCustomRegion(Operation *op, Region &region,
            << "'" << name
            << "' region must not use values defined outside it; pass "
               "everything through its arguments";
-  for (Operation &inner : block.without_terminator())
+  for (Operation &inner : block.without_terminator()) {
     if (!isMemoryEffectFree(&inner))
       return inner.emitOpError()
              << "has side effects and cannot appear in the '" << name
              << "' region of '" << op->getName() << "'";
+    // Backends evaluate the region once per score element, inside the
+    // kernel's loops: scalar arith and math are what they can lower. (A
+    // side-effect-free tensor op, or a whole attn.attention, used to pass
+    // here and then fail to lower or, nested in a mask, take the place of
+    // the spec's own kernel.)
+    if (!isa_and_nonnull<arith::ArithDialect, math::MathDialect>(
+            inner.getDialect()))
+      return inner.emitOpError()
+             << "cannot appear in the '" << name << "' region of '"
+             << op->getName()
+             << "': custom regions may use only arith and math ops";
+  }
   return success();
 }
 

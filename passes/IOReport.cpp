@@ -9,6 +9,10 @@
 namespace flashc {
 
 namespace {
+/// a / b rounded up, for a >= 0 and b > 0, without forming a + b - 1 (layout
+/// block sizes may be as large as INT64_MAX - 15).
+int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
+
 /// Walks the tile pairs a kernel visits, exactly as the kernel's loops do.
 class PairWalker {
 public:
@@ -51,8 +55,8 @@ public:
     int64_t layoutFree = queryIsFixed ? cfg.layoutBlockK : cfg.layoutBlockQ;
     int64_t freeTile = queryIsFixed ? tiles.blockK : tiles.blockQ;
     int64_t ratio = layoutFree / freeTile;
-    int64_t mq = (p.seqQ + cfg.layoutBlockQ - 1) / cfg.layoutBlockQ;
-    int64_t mk = (p.seqK + cfg.layoutBlockK - 1) / cfg.layoutBlockK;
+    int64_t mq = ceilDiv(p.seqQ, cfg.layoutBlockQ);
+    int64_t mk = ceilDiv(p.seqK, cfg.layoutBlockK);
     int64_t lb = p.layoutB == 1 ? 0 : b, lh = p.layoutH == 1 ? 0 : h;
     int64_t row = fixed0 / layoutFixed;
     int64_t cols = queryIsFixed ? mk : mq;
@@ -70,8 +74,6 @@ public:
   TileSizes tiles;
   MaskAnalysis masks;
 };
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// Rows a tile.load of `tile` rows at `row0` moves: min(valid - row0, tile,
 /// size - row0), at least 0.
