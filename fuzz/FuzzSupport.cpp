@@ -126,9 +126,12 @@ public:
       : sink(sink), stage(stage.str()) {}
 
   void runBeforePass(Pass *, Operation *) override {
-    errorsBefore = sink.errors();
+    // Passes nest (a pass manager adaptor runs the function passes on each
+    // function): one count per pass in flight.
+    errorsBefore.push_back(sink.errors());
   }
   void runAfterPass(Pass *pass, Operation *op) override {
+    errorsBefore.pop_back();
     // flashc's own passes are checked one by one; upstream conversions only
     // at the end of the stage (checkStageResult): verifying the whole module
     // after each of them would double the time per input.
@@ -142,7 +145,8 @@ public:
                 verbose() ? print(op) : "");
   }
   void runAfterPassFailed(Pass *pass, Operation *) override {
-    if (sink.errors() == errorsBefore)
+    int before = errorsBefore.pop_back_val();
+    if (sink.errors() == before)
       reportBug(stage + ": pass '" + pass->getArgument().str() +
                 "' failed without an error diagnostic");
   }
@@ -150,7 +154,7 @@ public:
 private:
   const DiagnosticSink &sink;
   std::string stage;
-  int errorsBefore = 0;
+  llvm::SmallVector<int> errorsBefore;
 };
 
 /// Runs \p build's passes on \p module; false when they failed (with a
