@@ -382,7 +382,7 @@ void Builder::specOp(std::string &args, std::string &results,
     return pick<std::string>({tensorType({kDyn}, "i32"),
                               tensorType({b}, "i64"), tensorType({b}, "ui32"),
                               tensorType({1, b}, "i32"),
-                              tensorType({b == kDyn ? 3 : b + 1}, "i32")});
+                              tensorType({b == kDyn || b == kMax ? 3 : b + 1}, "i32")});
   };
   if (coin(25)) {
     std::string t = seqlensType();
