@@ -24,7 +24,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -38,49 +37,6 @@ constexpr int64_t kMaxBuffer = 1 << 16;
   std::fprintf(stderr, "==flashc-fuzz== BUG: %s %s\n", what,
                status.message().c_str());
   std::abort();
-}
-
-/// Open bugs of runtime/BlockLayout that the fuzzer finds within seconds.
-/// With FLASHC_FUZZ_SKIP_KNOWN_BUGS=1, inputs that would hit one are skipped,
-/// so that a campaign can look for others; by default they run (and crash).
-/// Remove an entry once its bug is fixed: its regression test in
-/// test/fuzz-regressions/ then passes.
-bool skipKnownBugs() {
-  static const bool skip = [] {
-    const char *v = std::getenv("FLASHC_FUZZ_SKIP_KNOWN_BUGS");
-    return v && std::strcmp(v, "1") == 0;
-  }();
-  return skip;
-}
-
-/// checkSizes multiplies the four sizes into an int64 before comparing the
-/// product with 2^31 - 1, so the multiplication itself can overflow
-/// (test/fuzz-regressions/layout-size-overflow.test).
-bool hitsSizeProductOverflow(int64_t a, int64_t b, int64_t c, int64_t d) {
-  const int64_t dims[] = {a, b, c, d};
-  for (int64_t x : dims)
-    if (x < 1)
-      return false;
-  __int128 total = 1;
-  for (int64_t x : dims) {
-    total *= x;
-    if (total > std::numeric_limits<int64_t>::max())
-      return true;
-    if (total > std::numeric_limits<int32_t>::max())
-      return false;
-  }
-  return false;
-}
-
-/// checkLayoutShape's ceilDiv computes (n + b) - 1 in int64, which overflows
-/// for sequence lengths near INT64_MAX
-/// (test/fuzz-regressions/layout-ceildiv-overflow.test).
-bool hitsCeilDivOverflow(const LayoutProblem &p) {
-  auto overflows = [](int64_t n, int64_t b) {
-    return n >= 1 && b >= 1 &&
-           static_cast<__int128>(n) + b > std::numeric_limits<int64_t>::max();
-  };
-  return overflows(p.seqQ, p.blockQ) || overflows(p.seqK, p.blockK);
 }
 
 int64_t layoutDim(FuzzedDataProvider &in) {
@@ -192,15 +148,8 @@ void checkListsOfDense(const DenseBuffer &buf, ListOrientation orientation) {
     bug("lists do not expand back to the layout's nonzero pattern");
 }
 
-bool skipDense(const DenseLayoutView &v) {
-  return skipKnownBugs() &&
-         hitsSizeProductOverflow(v.batch, v.heads, v.rows, v.cols);
-}
-
 void denseMode(FuzzedDataProvider &in) {
   DenseBuffer buf = makeDense(in);
-  if (skipDense(buf.view))
-    return;
   checkListsOfDense(buf, ListOrientation::Rows);
   checkListsOfDense(buf, ListOrientation::Columns);
 }
@@ -246,9 +195,6 @@ void listsMode(FuzzedDataProvider &in) {
     lists.blocks.push_back(index);
   }
 
-  if (skipKnownBugs() && hitsSizeProductOverflow(lists.batch, lists.heads,
-                                                 lists.rows, lists.cols))
-    return;
   Status checked = checkBlockLists(lists);
   // Lists of a layout with up to 2^31 - 1 entries are valid, and their
   // expansion takes that many bytes: expand only small ones.
@@ -282,8 +228,6 @@ void listsMode(FuzzedDataProvider &in) {
 
 void shapeMode(FuzzedDataProvider &in) {
   DenseBuffer buf = makeDense(in);
-  if (skipDense(buf.view))
-    return;
   LayoutProblem p;
   auto problemSize = [&] {
     if (in.ConsumeIntegralInRange<int>(0, 3) != 0)
@@ -299,8 +243,6 @@ void shapeMode(FuzzedDataProvider &in) {
   p.seqK = problemSize();
   p.blockQ = problemSize();
   p.blockK = problemSize();
-  if (skipKnownBugs() && hitsCeilDivOverflow(p))
-    return;
   Status s = checkLayoutShape(buf.view, p);
   if (!s.ok()) {
     if (s.message().empty())

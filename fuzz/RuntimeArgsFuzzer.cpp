@@ -45,57 +45,6 @@ namespace {
   std::abort();
 }
 
-/// Open bugs of runtime/ that the fuzzer finds within seconds. With
-/// FLASHC_FUZZ_SKIP_KNOWN_BUGS=1, inputs that would hit one are skipped, so
-/// that a campaign can look for others; by default they run (and crash).
-/// Remove an entry once its bug is fixed: its regression test in
-/// test/fuzz-regressions/ then passes.
-bool skipKnownBugs() {
-  static const bool skip = [] {
-    const char *v = std::getenv("FLASHC_FUZZ_SKIP_KNOWN_BUGS");
-    return v && std::strcmp(v, "1") == 0;
-  }();
-  return skip;
-}
-
-/// checkTensorAlone computes a rank-4 tensor's row stride in bytes,
-/// strides[d] * dtypeSize, before the span check that bounds strides, so a
-/// huge stride overflows int64
-/// (test/fuzz-regressions/runtime-stride-bytes-overflow.test).
-bool hitsStrideBytesOverflow(const TensorRef &t) {
-  if (t.rank != 4)
-    return false;
-  for (int d = 0; d < 3; ++d)
-    if (t.strides[d] > std::numeric_limits<int64_t>::max() / 4)
-      return true;
-  return false;
-}
-
-/// The same bugs as fuzz-layout's (fuzz/LayoutFuzzer.cpp): checkSizes'
-/// product and checkLayoutShape's ceilDiv overflow int64; reached here
-/// through the layout argument.
-bool hitsLayoutOverflow(const DenseLayoutView &l, int64_t seqQ, int64_t seqK,
-                        int64_t bq, int64_t bk) {
-  const int64_t dims[] = {l.batch, l.heads, l.rows, l.cols};
-  bool positive = true;
-  for (int64_t x : dims)
-    positive &= x >= 1;
-  if (positive) {
-    __int128 total = 1;
-    for (int64_t x : dims) {
-      total *= x;
-      if (total > std::numeric_limits<int64_t>::max())
-        return true;
-      if (total > std::numeric_limits<int32_t>::max())
-        break;
-    }
-  }
-  auto overflows = [](int64_t n, int64_t b) {
-    return static_cast<__int128>(n) + b > std::numeric_limits<int64_t>::max();
-  };
-  return overflows(seqQ, bq) || overflows(seqK, bk);
-}
-
 void manifestTextMode(FuzzedDataProvider &in) {
   std::string text = in.ConsumeRemainingBytesAsString();
   Manifest m;
@@ -422,11 +371,6 @@ void argumentsMode(FuzzedDataProvider &in) {
                         bk);
     if (b.coin(20))
       a.seed = 7;
-    if (skipKnownBugs() &&
-        (hitsStrideBytesOverflow(a.q) || hitsStrideBytesOverflow(a.k) ||
-         hitsStrideBytesOverflow(a.v) || hitsStrideBytesOverflow(a.o) ||
-         hitsLayoutOverflow(a.layout, a.q.sizes[2], a.k.sizes[2], bq, bk)))
-      return;
     Status s = validateForward(m, a, sizes);
     if (!s) {
       if (s.message().empty())
@@ -458,14 +402,6 @@ void argumentsMode(FuzzedDataProvider &in) {
   a.seqLensK = b.seqLens(sk, m.seqLensK, batch, nk);
   a.layout =
       b.layout(layoutStorage, m.hasLayout(), batch, hq, nq, nk, bq, bk);
-  if (skipKnownBugs()) {
-    for (const TensorRef *t : {&a.q, &a.k, &a.v, &a.o, &a.dout, &a.dq, &a.dk,
-                               &a.dv})
-      if (hitsStrideBytesOverflow(*t))
-        return;
-    if (hitsLayoutOverflow(a.layout, a.q.sizes[2], a.k.sizes[2], bq, bk))
-      return;
-  }
   Status s = validateBackward(m, a, sizes);
   if (!s) {
     if (s.message().empty())

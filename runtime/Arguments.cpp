@@ -115,10 +115,19 @@ Status checkTensorAlone(const char *name, const TensorRef &t, DType dtype,
                          " is not 16-byte aligned");
   // Kernels move rows of the head dimension with 16-byte vector accesses,
   // so every row must start 16-byte aligned, not only the first.
+  // The product in bytes is checked: the span check below, which bounds the
+  // strides, has not run yet.
   if (rank == 4)
     for (int d = 0; d < 3; ++d) {
-      int64_t bytes = t.strides[d] * dtypeSize(dtype);
-      if (t.sizes[d] > 1 && bytes % 16 != 0)
+      if (t.sizes[d] == 1)
+        continue;
+      int64_t bytes = 0;
+      if (__builtin_mul_overflow(t.strides[d], dtypeSize(dtype), &bytes))
+        return Status::error(n + ": stride " + std::to_string(t.strides[d]) +
+                             " of dimension " + std::to_string(d) +
+                             " is too large: in bytes it overflows int64 "
+                             "(strides " + list(t.strides, rank) + ")");
+      if (bytes % 16 != 0)
         return Status::error(n + ": stride " + std::to_string(t.strides[d]) +
                              " of dimension " + std::to_string(d) + " is " +
                              std::to_string(bytes) +
@@ -219,9 +228,16 @@ Status checkGrid(const Manifest &m, const ProblemSizes &s) {
   for (const KernelSpec &k : m.kernels) {
     int64_t n = k.grid == GridKind::QueryBlocks ? s.seqQ : s.seqK;
     int64_t tile = k.grid == GridKind::QueryBlocks ? k.blockQ : k.blockK;
-    if ((n + tile - 1) / tile > std::numeric_limits<int32_t>::max())
-      return Status::error(std::string(kernelKindName(k.kind)) +
-                           ": more than 2^31 - 1 blocks in gridDim.x");
+    // ceil(n / tile) without the n + tile - 1 that overflows for n near
+    // INT64_MAX (n >= 1 and 1 <= tile <= 1024 here).
+    int64_t blocks = n / tile + (n % tile != 0);
+    if (blocks > std::numeric_limits<int32_t>::max())
+      return Status::error(
+          std::string(kernelKindName(k.kind)) + ": " +
+          (k.grid == GridKind::QueryBlocks ? "query length Nq = "
+                                           : "key length Nk = ") +
+          std::to_string(n) + " needs " + std::to_string(blocks) + " blocks of " +
+          std::to_string(tile) + ", more than the 2^31 - 1 of gridDim.x");
   }
   return Status::success();
 }

@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+
 using namespace flashc::runtime;
 using namespace flashc::runtime::testing;
 
@@ -249,6 +252,26 @@ TEST(ValidateForward, Alignment) {
                             "aligned)");
 }
 
+TEST(ValidateForward, HugeStrides) {
+  // A stride whose byte count overflows int64 is rejected before the span
+  // check; found by fuzz-runtime-args
+  // (test/fuzz-regressions/runtime-stride-bytes-overflow.test).
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  ForwardFixture f;
+  f.a.k.strides[0] = kMax;
+  expectError(f.validate(), "k: stride " + std::to_string(kMax) +
+                                " of dimension 0 is too large: in bytes it "
+                                "overflows int64 (strides [" +
+                                std::to_string(kMax) + ", 2368, 64, 1])");
+  // One that fits in bytes goes on to the span check.
+  ForwardFixture g;
+  g.a.k.strides[0] = kMax / 2 - 7;
+  expectErrorContaining(g.validate(), "k: sizes [2, 2, 37, 64] and strides [" +
+                                          std::to_string(kMax / 2 - 7) +
+                                          ", 2368, 64, 1] span more than "
+                                          "2^48 bytes");
+}
+
 TEST(ValidateForward, OutputsMustNotOverlap) {
   ForwardFixture f;
   f.a.o.data = f.a.q.data; // in place over Q
@@ -419,6 +442,24 @@ TEST(ValidateBackward, GradientShapesAndOverlap) {
   i.a.dout.dtype = DType::F32;
   expectErrorContaining(i.validate(), "dout: element type is f32, expected "
                                       "bf16");
+}
+
+TEST(ValidateBackward, GridOfAHugeKeyLength) {
+  // Nk = 2^63 - 1 through stride-0 (broadcast) key rows: the dK/dV kernel's
+  // grid is ceil(Nk / 64) blocks, computed without the Nk + 64 - 1 that
+  // overflows int64; found with fuzz-layout's ceil-div overflow
+  // (test/fuzz-regressions/layout-ceildiv-overflow.test).
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  BackwardFixture f;
+  for (TensorRef *t : {&f.a.k, &f.a.v, &f.a.dk, &f.a.dv}) {
+    t->sizes[2] = kMax;
+    t->strides[2] = 0;
+  }
+  expectError(f.validate(), "bwd_dkdv: key length Nk = " +
+                                std::to_string(kMax) + " needs " +
+                                std::to_string(kMax / 64 + 1) +
+                                " blocks of 64, more than the 2^31 - 1 of "
+                                "gridDim.x");
 }
 
 TEST(ValidateBackward, PackedGradientsDoNotOverlap) {

@@ -18,7 +18,9 @@ std::string shapeString(const DenseLayoutView &l) {
   return shapeString(l.batch, l.heads, l.rows, l.cols);
 }
 
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+/// ceil(a / b) for a >= 0, b >= 1, without the a + b - 1 that overflows for
+/// a near INT64_MAX.
+int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
 /// Whether element \p index of \p layout keeps its block.
 bool isKept(const DenseLayoutView &layout, int64_t index) {
@@ -83,16 +85,19 @@ static Status checkSizes(const char *what, int64_t lb, int64_t lh, int64_t mq,
       return Status::error(std::string(what) + ": size " + name +
                            " must be at least 1, got " + std::to_string(size) +
                            " (shape " + shapeString(lb, lh, mq, mk) + ")");
-  // The product must fit the int32 offsets and indices of the lists; checking
-  // step by step also keeps the multiplication itself from overflowing.
+  // The product must fit the int32 offsets and indices of the lists. Each
+  // factor is compared with what is left of the bound before multiplying, so
+  // the product never exceeds 2^31 - 1 and cannot overflow.
   total = 1;
-  for (const auto &dim : dims) {
-    total *= dim.second;
-    if (total > kMaxIndex)
+  for (const auto &[name, size] : dims) {
+    if (size > kMaxIndex / total)
       return Status::error(std::string(what) + ": shape " +
                            shapeString(lb, lh, mq, mk) +
                            " has more than 2^31 - 1 entries, the most that "
-                           "int32 block lists can index");
+                           "int32 block lists can index (the product passes "
+                           "it at " + name + " = " + std::to_string(size) +
+                           ")");
+    total *= size;
   }
   return Status::success();
 }

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
+#include <string>
 
 using namespace flashc::runtime;
 
@@ -208,10 +210,59 @@ TEST(BlockLayout, InvalidSizes) {
   ASSERT_FALSE(s);
   EXPECT_NE(s.message().find("2^31 - 1"), std::string::npos) << s.message();
 
+  // A product that overflows int64 (6 * (2^63 - 1)) is rejected, not
+  // wrapped; found by fuzz-layout (test/fuzz-regressions/
+  // layout-size-overflow.test).
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  v = view(dense, 6, kMax, 1, 1);
+  s = buildRowLists(v, lists);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("the product passes it at LH = " +
+                             std::to_string(kMax)),
+            std::string::npos)
+      << s.message();
+  s = checkDenseLayout(view(dense, kMax, kMax, kMax, kMax));
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("at LB = " + std::to_string(kMax)),
+            std::string::npos)
+      << s.message();
+
   // An unknown element type value.
   v = view(dense, 1, 1, 3, 4);
   v.elementType = static_cast<LayoutElementType>(42);
   EXPECT_FALSE(buildRowLists(v, lists));
+}
+
+TEST(BlockLayout, HugeSequenceLengths) {
+  // ceil(Nq / bq) for Nq near INT64_MAX, without the Nq + bq - 1 that
+  // overflows; found by fuzz-layout
+  // (test/fuzz-regressions/layout-ceildiv-overflow.test).
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  std::vector<uint8_t> dense(1, 1);
+  LayoutProblem problem;
+  problem.batch = 1;
+  problem.headsQ = 1;
+  problem.seqQ = kMax;
+  problem.seqK = 1;
+  problem.blockQ = 16;
+  problem.blockK = 16;
+  Status s = checkLayoutShape(view(dense, 1, 1, 1, 1), problem);
+  ASSERT_FALSE(s);
+  // ceil((2^63 - 1) / 16) = 2^59.
+  EXPECT_NE(s.message().find("does not match [1 or 1, 1 or 1, " +
+                             std::to_string(int64_t(1) << 59) + ", 1]"),
+            std::string::npos)
+      << s.message();
+  problem.seqQ = 1;
+  problem.seqK = kMax;
+  problem.blockK = kMax;
+  EXPECT_TRUE(checkLayoutShape(view(dense, 1, 1, 1, 1), problem));
+  problem.blockK = kMax - 1;
+  s = checkLayoutShape(view(dense, 1, 1, 1, 1), problem);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("does not match [1 or 1, 1 or 1, 1, 2]"),
+            std::string::npos)
+      << s.message();
 }
 
 TEST(BlockLayout, MalformedListsAreRejected) {
