@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/nvidia/Passes.h"
+#include "codegen/nvidia/RegisterTiles.h"
 #include "codegen/nvidia/TileAccesses.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -57,6 +58,18 @@ struct PendingAccesses {
   }
 };
 
+/// The shared-memory tiles \p op accesses: a register tile
+/// (RegisterTiles.h) is each thread's own, and every op on one walks the
+/// same fragments, so it never needs a barrier.
+std::optional<TileAccesses> sharedAccesses(Operation *op) {
+  std::optional<TileAccesses> accesses = getTileAccesses(op);
+  if (accesses) {
+    llvm::erase_if(accesses->reads, isRegisterTile);
+    llvm::erase_if(accesses->writes, isRegisterTile);
+  }
+  return accesses;
+}
+
 class BarrierPlacement {
 public:
   /// Analyses \p block from \p state; with \p insert, places the barriers.
@@ -64,7 +77,8 @@ public:
     for (Operation &op : llvm::make_early_inc_range(block)) {
       if (isa<gpu::BarrierOp>(op)) {
         state.clear();
-      } else if (std::optional<TileAccesses> accesses = getTileAccesses(&op)) {
+      } else if (std::optional<TileAccesses> accesses =
+                     sharedAccesses(&op)) {
         if (state.conflictsWith(*accesses)) {
           if (insert) {
             OpBuilder b(&op);

@@ -1,4 +1,4 @@
-//===- LowerMemoryTileOps.cpp - fill, copy, load, store for a CTA ---------===//
+//===- LowerMemoryTileOps.cpp - load and store for a CTA ------------------===//
 //
 // The ops that move data. Between global memory and a tile every thread
 // moves 16 bytes at a time when the tensor's pointer, offset and strides
@@ -107,40 +107,6 @@ Value loadOrZero(OpBuilder &b, Location loc, Value cond, Type type,
 Value rowInRange(OpBuilder &b, Location loc, Value row, Value n) {
   return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, n);
 }
-
-struct LowerTileFill : CtaPattern<TileFillOp> {
-  using CtaPattern::CtaPattern;
-  LogicalResult
-  matchAndRewrite(TileFillOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    CtaThread cta = CtaThread::build(rewriter, loc, target);
-    double value = op.getValue().convertToDouble();
-    mapTileElements(rewriter, loc, cta, adaptor.getTile(), {},
-                    [&](OpBuilder &b, Location loc, ValueRange, ValueRange) {
-                      return f32Constant(b, loc, value);
-                    });
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
-
-struct LowerTileCopy : CtaPattern<TileCopyOp> {
-  using CtaPattern::CtaPattern;
-  LogicalResult
-  matchAndRewrite(TileCopyOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    CtaThread cta = CtaThread::build(rewriter, loc, target);
-    mapTileElements(rewriter, loc, cta, adaptor.getDest(),
-                    {adaptor.getSource()},
-                    [](OpBuilder &, Location, ValueRange, ValueRange sources) {
-                      return sources.front();
-                    });
-    rewriter.eraseOp(op);
-    return success();
-  }
-};
 
 struct LowerTileLoad : CtaPattern<TileLoadOp> {
   using CtaPattern::CtaPattern;
@@ -304,8 +270,7 @@ struct LowerTileStore : CtaPattern<TileStoreOp> {
 
 void populateGpuMemoryTileOpsPatterns(RewritePatternSet &patterns,
                                       const TargetInfo &target) {
-  patterns.add<LowerTileFill, LowerTileCopy, LowerTileLoad, LowerTileStore>(
-      patterns.getContext(), target);
+  patterns.add<LowerTileLoad, LowerTileStore>(patterns.getContext(), target);
 }
 
 } // namespace flashc::nvidia

@@ -13,15 +13,14 @@
 //     other operand's type on the way into the fragment, as FlashAttention-2
 //     does with P.
 //
-// Fragment layouts (PTX ISA, mma.m16n8k16 with .f16/.bf16): lane = 4g + t;
-//   A: a0 = A[g][2t..2t+1], a1 = A[g+8][..], a2 = A[g][2t+8..], a3 =
-//   A[g+8][2t+8..] B: b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g] C: c0,c1 =
-//   C[g][2t..2t+1], c2,c3 = C[g+8][2t..2t+1]
+// (Fragment layouts: MmaFragments.h. Register tiles are lowered before, by
+// attn-lower-register-tiles.)
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/nvidia/CtaBuilders.h"
 #include "codegen/nvidia/LowerTileOpsToGpu.h"
+#include "codegen/nvidia/MmaFragments.h"
 #include "codegen/nvidia/Passes.h"
 #include "dialect/AttnOps.h"
 
@@ -48,216 +47,17 @@ namespace flashc::nvidia {
 
 namespace {
 
-constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
-/// Column blocks whose fragments a warp keeps at once: 16 x 4 f32 registers.
+/// Column blocks whose fragments a warp keeps at once: 16 x 4 f32 registers,
+/// or half that in a kernel whose register tiles (RegisterTiles.h, already
+/// thread-private arrays here) hold registers of their own.
 constexpr int64_t kMaxBlocksInFlight = 16;
+constexpr int64_t kMaxBlocksInFlightBesideRegisterTiles = 8;
 
-Type elementTypeOf(Value memref) {
-  return cast<MemRefType>(memref.getType()).getElementType();
-}
-
-bool inSharedMemory(Value memref) {
-  auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
-      cast<MemRefType>(memref.getType()).getMemorySpace());
-  return space && space.getValue() == gpu::AddressSpace::Workgroup;
-}
-
-/// The 16-bit type the tensor cores multiply in for operands of types \p a
-/// and \p b, or null.
-Type multiplicandType(Type a, Type b) {
-  if (a.isF32() && b.isF32())
-    return nullptr;
-  if (a.isF32())
-    return b;
-  if (b.isF32())
-    return a;
-  return a == b ? a : nullptr;
-}
-
-/// The lane's coordinates within mma fragments.
-struct LaneCoords {
-  Value g;      ///< lane / 4: fragment row (A, C) or column (B)
-  Value t2;     ///< 2 * (lane % 4): first fragment column (A, C) or row (B)
-  Value row16;  ///< lane % 16: ldmatrix row address of an A fragment
-  Value half8;  ///< 8 * (lane / 16)
-  Value row8;   ///< lane % 8: row within an 8x8 matrix of ldmatrix
-  Value mat;    ///< lane / 8: which 8x8 matrix the lane addresses
-  Value matLo8; ///< 8 * (mat % 2)
-  Value matHi8; ///< 8 * (mat / 2)
-};
-
-LaneCoords laneCoords(OpBuilder &b, Location loc, Value lane) {
-  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
-  auto div = [&](Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, c(y)).getResult();
-  };
-  auto rem = [&](Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, c(y)).getResult();
-  };
-  auto mul = [&](Value x, int64_t y) {
-    return arith::MulIOp::create(b, loc, x, c(y)).getResult();
-  };
-  LaneCoords l;
-  l.g = div(lane, 4);
-  l.t2 = mul(rem(lane, 4), 2);
-  l.row16 = rem(lane, 16);
-  l.half8 = mul(div(lane, 16), 8);
-  l.row8 = rem(lane, 8);
-  l.mat = div(lane, 8);
-  l.matLo8 = mul(rem(l.mat, 2), 8);
-  l.matHi8 = mul(div(l.mat, 2), 8);
-  return l;
-}
-
-Value add(OpBuilder &b, Location loc, Value x, Value y) {
-  return arith::AddIOp::create(b, loc, x, y);
-}
-Value add(OpBuilder &b, Location loc, Value x, int64_t y) {
-  return y == 0 ? x : add(b, loc, x, indexConstant(b, loc, y));
-}
-
-/// Reads mma fragments of one operand from its shared-memory tile.
-/// `transposed`: the tile holds op(X)^T, i.e. A as [K][M], B as [N][K].
-class FragmentLoader {
-public:
-  FragmentLoader(Value tile, bool transposed, Type mmaType,
-                 const LaneCoords &lane)
-      : tile(tile), transposed(transposed), mmaType(mmaType), lane(lane) {}
-
-  /// The four registers of the A fragment at (m0, k0) of op(A).
-  SmallVector<Value> loadA(OpBuilder &b, Location loc, Value m0, Value k0) {
-    if (is16Bit()) {
-      // Not transposed: lanes 0-15 address rows m0.., lanes 16-31 the same
-      // rows 8 columns on. Transposed ([K][M] in memory): matrix j of the
-      // lane is (k + 8 (j / 2), m + 8 (j % 2)), read transposed.
-      SmallVector<Value> at =
-          transposed
-              ? SmallVector<Value>{add(b, loc, add(b, loc, k0, lane.matHi8),
-                                       lane.row8),
-                                   add(b, loc, m0, lane.matLo8)}
-              : SmallVector<Value>{add(b, loc, m0, lane.row16),
-                                   add(b, loc, k0, lane.half8)};
-      return ldmatrix(b, loc, at, 4, transposed);
-    }
-    // f32: (row, col) of op(A) for a0..a3.
-    Value r = add(b, loc, m0, lane.g), c = add(b, loc, k0, lane.t2);
-    SmallVector<Value> regs;
-    for (auto [dr, dc] : {std::pair{0, 0}, {8, 0}, {0, 8}, {8, 8}})
-      regs.push_back(loadPair(b, loc, add(b, loc, r, dr), add(b, loc, c, dc),
-                              /*alongRow=*/!transposed));
-    return regs;
-  }
-
-  /// The two registers of each of the \p count (1 or 2) B fragments at
-  /// columns n0, n0 + 8 of op(B), rows k0...
-  SmallVector<Value> loadB(OpBuilder &b, Location loc, Value n0, Value k0,
-                           int64_t count) {
-    if (is16Bit()) {
-      // Transposed ([N][K] in memory, as the fragment wants): matrix j is
-      // (n + 8 (j / 2), k + 8 (j % 2)). Not transposed ([K][N]): matrix j is
-      // (k + 8 (j % 2), n + 8 (j / 2)), read transposed.
-      SmallVector<Value> at =
-          transposed
-              ? SmallVector<Value>{add(b, loc, add(b, loc, n0, lane.matHi8),
-                                       lane.row8),
-                                   add(b, loc, k0, lane.matLo8)}
-              : SmallVector<Value>{
-                    add(b, loc, add(b, loc, k0, lane.matLo8), lane.row8),
-                    add(b, loc, n0, lane.matHi8)};
-      return ldmatrix(b, loc, at, 2 * count, !transposed);
-    }
-    SmallVector<Value> regs;
-    for (int64_t i = 0; i < count; ++i) {
-      Value n = add(b, loc, add(b, loc, n0, 8 * i), lane.g);
-      Value k = add(b, loc, k0, lane.t2);
-      for (int64_t dk : {0, 8})
-        regs.push_back(loadPair(b, loc, add(b, loc, k, dk), n,
-                                /*alongRow=*/transposed, /*isB=*/true));
-    }
-    return regs;
-  }
-
-private:
-  bool is16Bit() const { return elementTypeOf(tile) == mmaType; }
-
-  SmallVector<Value> ldmatrix(OpBuilder &b, Location loc, ValueRange at,
-                              int64_t numTiles, bool transpose) {
-    auto type = VectorType::get({numTiles, 2}, mmaType);
-    Value all = nvgpu::LdMatrixOp::create(b, loc, type, tile, at, transpose,
-                                          static_cast<uint32_t>(numTiles));
-    SmallVector<Value> regs;
-    for (int64_t i = 0; i < numTiles; ++i)
-      regs.push_back(vector::ExtractOp::create(b, loc, all, i));
-    return regs;
-  }
-
-  /// Elements (r, c) and (r, c + 1) of op(X) as a vector<2 x mmaType>; for
-  /// B, (k, n) and (k + 1, n). \p alongRow: the pair is contiguous in
-  /// memory (one 8-byte load).
-  Value loadPair(OpBuilder &b, Location loc, Value r, Value c, bool alongRow,
-                 bool isB = false) {
-    auto pairF32 = VectorType::get({2}, b.getF32Type());
-    Value pair;
-    if (alongRow) {
-      // A: memory [r][c]; B transposed: memory [n][k] = [c][r].
-      SmallVector<Value> at =
-          isB ? SmallVector<Value>{c, r} : SmallVector<Value>{r, c};
-      pair = vector::LoadOp::create(b, loc, pairF32, tile, at,
-                                    /*nontemporal=*/false, llvm::MaybeAlign(8));
-    } else {
-      // A transposed: memory [k][m] = [c][r], pair along c; B: memory
-      // [k][n] = [r][c], pair along r.
-      SmallVector<Value> first =
-          isB ? SmallVector<Value>{r, c} : SmallVector<Value>{c, r};
-      SmallVector<Value> second = first;
-      second[0] = add(b, loc, first[0], 1);
-      Value x = memref::LoadOp::create(b, loc, tile, first);
-      Value y = memref::LoadOp::create(b, loc, tile, second);
-      pair = vector::FromElementsOp::create(b, loc, pairF32, ValueRange{x, y});
-    }
-    return convertFloat(b, loc, pair, mmaType);
-  }
-
-  Value tile;
-  bool transposed;
-  Type mmaType;
-  const LaneCoords &lane;
-};
-
-/// One m16n8k16 mma: returns the four f32 results.
-SmallVector<Value> emitMma(OpBuilder &b, Location loc, Type mmaType,
-                           ArrayRef<Value> a, ArrayRef<Value> bRegs,
-                           ArrayRef<Value> c) {
-  // bf16 fragments travel as i32 (nvvm.mma.sync's bf16 form), f16 ones as
-  // vector<2xf16>.
-  auto operands = [&](ArrayRef<Value> regs) {
-    SmallVector<Value> out;
-    for (Value reg : regs) {
-      if (!mmaType.isBF16()) {
-        out.push_back(reg);
-        continue;
-      }
-      Value asInt = vector::BitCastOp::create(
-          b, loc, VectorType::get({1}, b.getI32Type()), reg);
-      out.push_back(vector::ExtractOp::create(b, loc, asInt, 0));
-    }
-    return out;
-  };
-  NVVM::MMATypes ptxType =
-      mmaType.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-  Type f32 = b.getF32Type();
-  auto resultType =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  Value d =
-      NVVM::MmaOp::create(b, loc, resultType, operands(a), operands(bRegs), c,
-                          {kMmaM, kMmaN, kMmaK}, std::nullopt, std::nullopt,
-                          std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-                          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                                         NVVM::MMALayout::col});
-  SmallVector<Value> results;
-  for (int64_t i = 0; i < 4; ++i)
-    results.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
-  return results;
+bool hasRegisterTiles(Operation *op) {
+  auto kernel = op->getParentOfType<gpu::GPUFuncOp>();
+  bool found = false;
+  kernel.walk([&](memref::AllocaOp) { found = true; });
+  return found;
 }
 
 struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {
@@ -287,7 +87,9 @@ struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {
     int64_t active = warpsM * warpsN;
     int64_t slabsPerWarp = mBlocks / warpsM;
     int64_t blocksPerWarp = nBlocks / warpsN;
-    int64_t inFlight = std::gcd(blocksPerWarp, kMaxBlocksInFlight);
+    int64_t inFlight = std::gcd(
+        blocksPerWarp, hasRegisterTiles(op) ? kMaxBlocksInFlightBesideRegisterTiles
+                                            : kMaxBlocksInFlight);
 
     auto body = [&](OpBuilder &b, Location loc) {
       LaneCoords lane = laneCoords(b, loc, cta.lane);
@@ -306,13 +108,13 @@ struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {
                                       indexConstant(b, loc, 1));
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(slabs.getBody());
-      Value slab = add(b, loc, wm,
+      Value slab = addIndex(b, loc, wm,
                        arith::MulIOp::create(b, loc, slabs.getInductionVar(),
                                              indexConstant(b, loc, warpsM)));
       Value m0 =
           arith::MulIOp::create(b, loc, slab, indexConstant(b, loc, kMmaM));
       for (int64_t chunk = 0; chunk < blocksPerWarp; chunk += inFlight) {
-        Value n0 = arith::MulIOp::create(b, loc, add(b, loc, firstBlock, chunk),
+        Value n0 = arith::MulIOp::create(b, loc, addIndex(b, loc, firstBlock, chunk),
                                          indexConstant(b, loc, kMmaN));
         emitChunk(b, loc, loadA, loadB, lane, acc, m0, n0, inFlight, k, mmaType,
                   alpha, accumulate);
@@ -355,7 +157,7 @@ struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {
         // Two column blocks per ldmatrix.x4 where possible.
         int64_t count = j + 1 < blocks ? 2 : 1;
         SmallVector<Value> bRegs =
-            loadB.loadB(b, loc, add(b, loc, n0, kMmaN * j), k0, count);
+            loadB.loadB(b, loc, addIndex(b, loc, n0, kMmaN * j), k0, count);
         for (int64_t i = 0; i < count; ++i, ++j) {
           SmallVector<Value> c(frags.begin() + 4 * j,
                                frags.begin() + 4 * j + 4);
@@ -370,9 +172,9 @@ struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {
     auto pair = VectorType::get({2}, b.getF32Type());
     Value alphaV = f32Constant(b, loc, alpha);
     for (int64_t j = 0; j < blocks; ++j) {
-      Value col = add(b, loc, add(b, loc, n0, kMmaN * j), lane.t2);
+      Value col = addIndex(b, loc, addIndex(b, loc, n0, kMmaN * j), lane.t2);
       for (int64_t half = 0; half < 2; ++half) {
-        Value row = add(b, loc, add(b, loc, m0, lane.g), 8 * half);
+        Value row = addIndex(b, loc, addIndex(b, loc, m0, lane.g), 8 * half);
         Value d = vector::FromElementsOp::create(
             b, loc, pair,
             ValueRange{kLoop.getResult(4 * j + 2 * half),

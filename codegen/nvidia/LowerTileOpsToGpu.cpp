@@ -28,7 +28,7 @@ namespace flashc::nvidia {
 void populateLowerTileOpsToGpuPatterns(RewritePatternSet &patterns,
                                        const TargetInfo &target) {
   populateGpuMemoryTileOpsPatterns(patterns, target);
-  populateGpuScoreTileOpsPatterns(patterns, target);
+  populateGpuElementwiseTileOpsPatterns(patterns, target);
   populateGpuSoftmaxTileOpsPatterns(patterns, target);
   populateGpuScalarMatmulPatterns(patterns, target);
 }

@@ -16,13 +16,14 @@ void populateLowerTileOpsToGpuPatterns(mlir::RewritePatternSet &patterns,
                                        const TargetInfo &target);
 
 // The families that make up the set, one file each.
-/// fill, copy, load, store.
+/// load, store.
 void populateGpuMemoryTileOpsPatterns(mlir::RewritePatternSet &patterns,
                                       const TargetInfo &target);
-/// score_mod, score_grad, mask, dropout.
-void populateGpuScoreTileOpsPatterns(mlir::RewritePatternSet &patterns,
-                                     const TargetInfo &target);
-/// softmax_update, finalize, row_dot, exp_lse, softmax_grad.
+/// fill, copy, score_mod, score_grad, mask, dropout, exp_lse, softmax_grad
+/// (ElementwiseTileOps.h).
+void populateGpuElementwiseTileOpsPatterns(mlir::RewritePatternSet &patterns,
+                                           const TargetInfo &target);
+/// softmax_update, finalize, row_dot.
 void populateGpuSoftmaxTileOpsPatterns(mlir::RewritePatternSet &patterns,
                                        const TargetInfo &target);
 /// matmul, each thread computing output elements in f32.

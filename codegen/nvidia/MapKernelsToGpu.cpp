@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/nvidia/Passes.h"
+#include "codegen/nvidia/RegisterTiles.h"
 #include "codegen/nvidia/SharedMemoryPlan.h"
 #include "passes/KernelABI.h"
 
@@ -90,7 +91,11 @@ LogicalResult mapTilesToSharedMemory(gpu::GPUFuncOp kernel) {
                                               gpu::AddressSpace::Workgroup);
   Value buffer;
   SmallVector<memref::AllocaOp> tiles;
-  kernel.walk([&](memref::AllocaOp alloca) { tiles.push_back(alloca); });
+  // Register tiles stay allocas until attn-lower-register-tiles.
+  kernel.walk([&](memref::AllocaOp alloca) {
+    if (!isRegisterTile(alloca))
+      tiles.push_back(alloca);
+  });
   for (memref::AllocaOp alloca : tiles) {
     auto offset = alloca->getAttrOfType<IntegerAttr>(kSharedOffsetAttr);
     if (!offset)
@@ -150,16 +155,24 @@ LogicalResult mapKernel(func::FuncOp func, const TargetInfo &target) {
        {abi::kKernelKindAttr, abi::kKernelInfoAttr, kSharedBytesAttr})
     if (Attribute attr = func->getAttr(name))
       kernel->setAttr(name, attr);
-  kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(target.threadsPerBlock()), 1, 1}));
+  // A kernel with register tiles has the warps they were split among.
+  // Its fragments need registers: up to 255 a thread (every register an
+  // SM has for one CTA of 8 warps, for two of 4).
+  int64_t threads = target.threadsPerBlock(), minRegisters = 128;
+  if (auto warps = func->getAttrOfType<IntegerAttr>(kKernelWarpsAttr)) {
+    threads = warps.getInt() * target.warpSize();
+    minRegisters = 255;
+  }
+  kernel.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
   // Without it ptxas plans for as many CTAs per SM as .maxntid allows and
   // caps registers accordingly (128 a thread at 128 threads), spilling
   // where shared memory allows fewer CTAs anyway.
   int64_t sharedBytes =
       func->getAttrOfType<IntegerAttr>(kSharedBytesAttr).getInt();
   kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                  b.getI32IntegerAttr(static_cast<int32_t>(target.ctasPerSM(
-                      sharedBytes, target.threadsPerBlock()))));
+                  b.getI32IntegerAttr(static_cast<int32_t>(
+                      target.ctasPerSM(sharedBytes, threads, minRegisters))));
   if (ArrayAttr argAttrs = func.getAllArgAttrs())
     kernel.setAllArgAttrs(argAttrs);
 

@@ -34,6 +34,34 @@ def AttnDropUnreadTilesPass
   }];
 }
 
+def AttnAssignRegisterTilesPass
+    : Pass<"attn-assign-register-tiles", "mlir::ModuleOp"> {
+  let summary = "keeps the f32 tiles that allow it in registers, as mma "
+                "fragments";
+  let description = [{
+    For every kernel function (`attn.kernel_kind`), the f32 tiles
+    (`memref.alloca`) of 16-row slabs (and 8-column blocks) whose every op
+    can work on mma accumulator fragments (RegisterTiles.h) are marked
+    `#gpu.address_space<private>`: they get no shared memory and need no
+    barrier.
+
+    1. Candidates are pruned until stable: a tile.matmul's B operand stays
+       in shared memory; its A operand only joins its accumulator in
+       registers (not transposed, same rows); the 2-D operands of an
+       element-wise op, and the scores, max, sum and accumulator of
+       softmax_update (acc, max, sum of finalize), go together; a 2-D
+       tile.load, row_dot and any other user keep their tiles in shared
+       memory.
+    2. The CTA gets W = min(warps of the chip, rows of the smallest tile /
+       16) warps (at least 4, else nothing moves), recorded as `attn.warps`
+       on the function; every register tile's rows are a multiple of 16 W.
+    3. Nothing moves when the tiles would take more than 192 f32 registers a
+       thread.
+  }];
+  let options = AttnChipOptions;
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def AttnPlanSharedMemoryPass
     : Pass<"attn-plan-shared-memory", "mlir::ModuleOp"> {
   let summary = "gives every tile of a kernel a slot of dynamic shared memory";
@@ -117,6 +145,41 @@ def AttnInsertTileBarriersPass
     the CTA, so every thread reaches every barrier.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def AttnLowerRegisterTilesPass
+    : Pass<"attn-lower-register-tiles", "mlir::ModuleOp"> {
+  let summary = "lowers the attn.tile ops on register tiles to per-thread "
+                "fragment code";
+  let description = [{
+    In every `gpu.func`, each register tile (`#gpu.address_space<private>`)
+    becomes a thread-private array of its fragments (constant indices only,
+    so that LLVM keeps it in registers), and every attn.tile op that
+    touches one is lowered, unrolled over the thread's fragments:
+
+    1. Element-wise ops (fill, copy, mask, score_mod, score_grad, dropout,
+       exp_lse, softmax_grad) compute each held element from its row and
+       column, with the same formulas as on shared memory.
+    2. tile.matmul into a register accumulator: per slab of the warp, mma.sync
+       m16n8k16 over K with A from shared memory (ldmatrix) or from a
+       register tile (the accumulator fragments of two 8-column blocks, in
+       the multiplicand type, are an A fragment), B from shared memory.
+    3. softmax_update and finalize: row max and sum over the thread's
+       columns, then across the 4 lanes of a quad (shuffles), the running
+       state in registers.
+    4. tile.load of a 1-D tile: the thread's rows; tile.store: the thread's
+       elements, pairs of columns at once.
+
+    The logical allocas are erased once nothing uses them.
+  }];
+  let options = AttnChipOptions;
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect"
+  ];
 }
 
 def AttnLowerTileMatmulToMmaPass

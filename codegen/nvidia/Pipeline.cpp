@@ -41,9 +41,12 @@ namespace flashc::nvidia {
 void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target) {
   std::string chip = target.chip().str();
   pm.addPass(createAttnDropUnreadTilesPass());
+  if (target.hasLdMatrix() && !target.mmaShapes().empty())
+    pm.addPass(createAttnAssignRegisterTilesPass({chip}));
   pm.addPass(createAttnPlanSharedMemoryPass({chip, /*pad=*/true}));
   pm.addPass(createAttnMapKernelsToGpuPass({chip, target.threadsPerBlock()}));
   pm.addPass(createAttnInsertTileBarriersPass());
+  pm.addPass(createAttnLowerRegisterTilesPass({chip}));
   pm.addPass(createAttnLowerTileMatmulToMmaPass({chip}));
   pm.addPass(createAttnLowerTileOpsToGpuPass({chip}));
   pm.addPass(createCanonicalizerPass());

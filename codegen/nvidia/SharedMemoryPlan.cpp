@@ -1,6 +1,7 @@
 //===- SharedMemoryPlan.cpp - tiles in the dynamic shared memory ----------===//
 
 #include "codegen/nvidia/SharedMemoryPlan.h"
+#include "codegen/nvidia/RegisterTiles.h"
 #include "codegen/nvidia/Passes.h"
 #include "passes/KernelABI.h"
 
@@ -26,7 +27,8 @@ SharedMemoryPlan planSharedMemory(FunctionOpInterface kernel,
   int64_t align = target.sharedAlignment();
   kernel->walk([&](memref::AllocaOp alloca) {
     MemRefType type = alloca.getType();
-    if (!type.hasStaticShape())
+    // Register tiles (RegisterTiles.h) take no shared memory.
+    if (!type.hasStaticShape() || isRegisterTile(alloca))
       return;
     int64_t eltBytes = type.getElementTypeBitWidth() / 8;
     TileSlot slot;

@@ -47,12 +47,12 @@ llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
   return info;
 }
 
-int64_t TargetInfo::ctasPerSM(int64_t sharedBytes, int64_t threads) const {
+int64_t TargetInfo::ctasPerSM(int64_t sharedBytes, int64_t threads,
+                              int64_t minRegistersPerThread) const {
   // The driver reserves 1 KiB of shared memory per CTA (sm_80 and later).
   constexpr int64_t kReservedPerCta = 1024;
-  constexpr int64_t kMinRegistersPerThread = 128;
   int64_t byShared = sharedPerSM / (sharedBytes + kReservedPerCta);
-  int64_t byRegisters = registersPerSM() / (threads * kMinRegistersPerThread);
+  int64_t byRegisters = registersPerSM() / (threads * minRegistersPerThread);
   return std::max<int64_t>(1, std::min(byShared, byRegisters));
 }
 

@@ -54,8 +54,10 @@ public:
   /// (.minnctapersm) for a kernel of \p threads threads and \p sharedBytes
   /// of dynamic shared memory: as many as its shared memory lets run at
   /// once, but never so many that a thread gets fewer than 128 registers
-  /// (the unrolled mma and element loops need about that much); at least 1.
-  int64_t ctasPerSM(int64_t sharedBytes, int64_t threads) const;
+  /// (the unrolled mma and element loops need about that much; kernels with
+  /// register tiles ask for more with \p minRegistersPerThread); at least 1.
+  int64_t ctasPerSM(int64_t sharedBytes, int64_t threads,
+                    int64_t minRegistersPerThread = 128) const;
   /// Alignment of every tile in shared memory (16: one vector access).
   int64_t sharedAlignment() const { return 16; }
 

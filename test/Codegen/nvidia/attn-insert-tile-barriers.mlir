@@ -68,3 +68,27 @@ gpu.func @loop(%q: !t, %kt: !t, %s: !s, %k: !g, %d: memref<16xf32, #gpu.address_
   gpu.return
 }
 }
+
+// -----
+
+!t = memref<64x16xbf16, #gpu.address_space<workgroup>>
+!p = memref<64x16xf32, #gpu.address_space<private>>
+!r = memref<64xf32, #gpu.address_space<private>>
+
+// Register tiles are each thread's own: writing and re-reading them needs
+// no barrier; only the shared-memory tiles count.
+// CHECK-LABEL: gpu.func @registers
+// CHECK-NEXT: attn.tile.fill
+// CHECK-NEXT: attn.tile.matmul
+// CHECK-NEXT: attn.tile.softmax_update
+// CHECK-NEXT: attn.tile.matmul
+// CHECK-NEXT: gpu.return
+gpu.module @m {
+gpu.func @registers(%q: !t, %k: !t, %s: !p, %acc: !p, %m: !r, %l: !r) kernel {
+  attn.tile.fill %acc, 0.0 : !p
+  attn.tile.matmul %q, %k, %s transpose_b : !t, !t, !p
+  attn.tile.softmax_update %s, %m, %l, %acc : !p, !r, !r, !p
+  attn.tile.matmul %s, %k, %acc accumulate : !p, !t, !p
+  gpu.return
+}
+}

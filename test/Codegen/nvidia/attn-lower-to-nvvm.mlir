@@ -3,21 +3,22 @@
 // RUN: flashc-opt %s --attn-tile=target=sm_90 --attn-lower-to-nvvm="chip=sm_90 stage=nvvm" | FileCheck %s --check-prefix=NVVM
 
 // The whole pipeline: one gpu.binary of PTX per kernel, named after it, for
-// the chip and PTX version of TargetInfo; 256 threads; tensor cores through
-// ldmatrix and mma.sync on bf16; CTA barriers between the tile ops.
+// the chip and PTX version of TargetInfo; 128 threads (the 4 warps of the
+// register tiles' 64 rows, 2 CTAs an SM at up to 255 registers); tensor
+// cores through ldmatrix and mma.sync on bf16; CTA barriers between the
+// shared-memory tile ops; row reductions with shuffles.
 // CHECK: gpu.binary @causal_fwd
 // SM90-SAME: #nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
 // SM90-SAME: .version 8.0\0A.target sm_90\0A
 // SM80-SAME: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx70">
 // SM80-SAME: .version 7.0\0A.target sm_80\0A
 // CHECK-SAME: .visible .entry causal_fwd(
-// SM90-SAME: .maxntid 256, 1, 1\0A.minnctapersm 2\0A
-// SM80-SAME: .maxntid 256, 1, 1\0A.minnctapersm 1\0A
-// CHECK-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// CHECK-SAME: bar.sync
-// CHECK-SAME: shfl.sync.bfly.b32
-// CHECK-SAME: ex2.approx
+// CHECK-SAME: .maxntid 128, 1, 1\0A.minnctapersm 2\0A
+// CHECK-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-DAG: bar.sync
+// CHECK-DAG: shfl.sync.bfly.b32
+// CHECK-DAG: ex2.approx
 
 // The NVVM stage: the memrefs of the ABI expanded into descriptor fields.
 // NVVM: llvm.func @causal_fwd(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64, %{{.+}}: i64,

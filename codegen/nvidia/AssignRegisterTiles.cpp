@@ -1,0 +1,55 @@
+//===- AssignRegisterTiles.cpp - f32 tiles into registers -----------------===//
+//
+// Marks the tiles planRegisterTiles chooses (RegisterTiles.h) with the
+// private address space and records the CTA's warps on the kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/nvidia/Passes.h"
+#include "codegen/nvidia/RegisterTiles.h"
+#include "codegen/nvidia/TargetInfo.h"
+#include "passes/KernelABI.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+
+namespace flashc::nvidia {
+
+#define GEN_PASS_DEF_ATTNASSIGNREGISTERTILESPASS
+#include "codegen/nvidia/Passes.h.inc"
+
+namespace {
+
+struct AttnAssignRegisterTilesPass
+    : impl::AttnAssignRegisterTilesPassBase<AttnAssignRegisterTilesPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
+    if (!target) {
+      getOperation().emitError(llvm::toString(target.takeError()));
+      return signalPassFailure();
+    }
+    auto privateSpace = gpu::AddressSpaceAttr::get(
+        &getContext(), gpu::AddressSpace::Private);
+    getOperation().walk([&](func::FuncOp kernel) {
+      if (!kernel->hasAttr(abi::kKernelKindAttr))
+        return;
+      RegisterTilePlan plan =
+          planRegisterTiles(kernel, target->warpsPerBlock());
+      if (plan.tiles.empty())
+        return;
+      for (Value tile : plan.tiles) {
+        auto type = cast<MemRefType>(tile.getType());
+        tile.setType(MemRefType::get(type.getShape(), type.getElementType(),
+                                     type.getLayout(), privateSpace));
+      }
+      kernel->setAttr(kKernelWarpsAttr,
+                      OpBuilder(kernel).getI64IntegerAttr(plan.warps));
+    });
+  }
+};
+
+} // namespace
+} // namespace flashc::nvidia

@@ -1,0 +1,233 @@
+//===- RegisterTiles.cpp - f32 tiles kept in registers as mma fragments ---===//
+
+#include "codegen/nvidia/RegisterTiles.h"
+#include "codegen/nvidia/CtaBuilders.h"
+#include "codegen/nvidia/ElementwiseTileOps.h"
+#include "codegen/nvidia/MmaFragments.h"
+#include "dialect/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace flashc::attn;
+
+namespace flashc::nvidia {
+
+/// f32 registers per thread the register tiles of one kernel may take: the
+/// rest of the 255 hold fragments of the shared-memory operands, addresses
+/// and the softmax's temporaries.
+constexpr int64_t kRegisterBudget = 192;
+
+bool isRegisterTile(Value tile) {
+  auto type = dyn_cast<MemRefType>(tile.getType());
+  auto space =
+      type ? dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace())
+           : nullptr;
+  return space && space.getValue() == gpu::AddressSpace::Private;
+}
+
+RegisterTileLayout RegisterTileLayout::of(MemRefType tile, int64_t warps) {
+  RegisterTileLayout layout;
+  layout.warps = warps;
+  layout.slabs = tile.getShape()[0] / (kMmaM * warps);
+  layout.blocks = tile.getRank() == 2 ? tile.getShape()[1] / kMmaN : 0;
+  return layout;
+}
+
+MemRefType RegisterTileLayout::physicalType(MLIRContext *context) const {
+  Type f32 = Float32Type::get(context);
+  if (isRow())
+    return MemRefType::get({slabs, 2}, f32);
+  return MemRefType::get({slabs, blocks, 4}, f32);
+}
+
+FragmentThread FragmentThread::build(OpBuilder &b, Location loc,
+                                     int64_t threads) {
+  FragmentThread t;
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  t.lane = arith::RemUIOp::create(b, loc, tid, indexConstant(b, loc, 32));
+  t.warp = arith::DivUIOp::create(b, loc, tid, indexConstant(b, loc, 32));
+  t.g = arith::DivUIOp::create(b, loc, t.lane, indexConstant(b, loc, 4));
+  t.t2 = arith::MulIOp::create(
+      b, loc, arith::RemUIOp::create(b, loc, t.lane, indexConstant(b, loc, 4)),
+      indexConstant(b, loc, 2));
+  t.warps = threads / 32;
+  return t;
+}
+
+Value FragmentThread::slabRow(OpBuilder &b, Location loc, int64_t slab) const {
+  Value w16 = arith::MulIOp::create(b, loc, warp, indexConstant(b, loc, kMmaM));
+  return addIndex(b, loc, w16, kMmaM * slab * warps);
+}
+
+Value FragmentThread::row(OpBuilder &b, Location loc, int64_t slab,
+                          int64_t half) const {
+  return addIndex(b, loc, addIndex(b, loc, slabRow(b, loc, slab), g), 8 * half);
+}
+
+Value FragmentThread::col(OpBuilder &b, Location loc, int64_t block,
+                          int64_t e) const {
+  return addIndex(b, loc, t2, kMmaN * block + e);
+}
+
+SmallVector<FragmentElement>
+fragmentElements(const RegisterTileLayout &layout) {
+  SmallVector<FragmentElement> elements;
+  for (int64_t slab = 0; slab < layout.slabs; ++slab)
+    for (int64_t block = 0; block < layout.blocks; ++block)
+      for (int64_t half = 0; half < 2; ++half)
+        for (int64_t e = 0; e < 2; ++e)
+          elements.push_back({slab, block, half, e});
+  return elements;
+}
+
+//===----------------------------------------------------------------------===//
+// Which tiles can live in registers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Static f32 tiles of 16-row slabs (and 8-column blocks) not yet placed.
+bool isCandidate(memref::AllocaOp alloca) {
+  MemRefType type = alloca.getType();
+  if (!type.hasStaticShape() || !type.getElementType().isF32() ||
+      type.getMemorySpace() || (type.getRank() != 1 && type.getRank() != 2))
+    return false;
+  if (type.getShape()[0] % kMmaM != 0)
+    return false;
+  return type.getRank() == 1 || type.getShape()[1] % kMmaN == 0;
+}
+
+int64_t rankOf(Value tile) {
+  return cast<MemRefType>(tile.getType()).getRank();
+}
+
+/// Prunes candidates until every op on them can run on registers. Each
+/// rule removes tiles; the loop stops when a pass removes none.
+class Pruner {
+public:
+  explicit Pruner(SetVector<Value> &candidates) : cands(candidates) {}
+
+  void run(func::FuncOp kernel) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      kernel.walk([&](Operation *op) {
+        if (llvm::none_of(op->getOperands(),
+                          [&](Value v) { return cands.contains(v); }))
+          return;
+        changed |= prune(op);
+      });
+    }
+  }
+
+private:
+  bool drop(Value tile) { return cands.remove(tile); }
+  bool dropAll(ValueRange tiles) {
+    bool changed = false;
+    for (Value tile : tiles)
+      changed |= drop(tile);
+    return changed;
+  }
+  /// All of \p tiles in registers, or none.
+  bool together(ValueRange tiles) {
+    if (llvm::all_of(tiles, [&](Value v) { return cands.contains(v); }))
+      return false;
+    return dropAll(tiles);
+  }
+
+  bool prune(Operation *op) {
+    if (isElementwiseTileOp(op)) {
+      // 2-D operands walk the same fragments; 1-D ones are read at the row
+      // and may stay in shared memory, but not the other way round.
+      SmallVector<Value> full, rows;
+      for (Value v : op->getOperands())
+        if (isa<MemRefType>(v.getType()))
+          (rankOf(v) == 2 ? full : rows).push_back(v);
+      bool changed = together(full);
+      if (!full.empty() && !cands.contains(full.front()))
+        changed |= dropAll(rows);
+      return changed;
+    }
+    return llvm::TypeSwitch<Operation *, bool>(op)
+        .Case([&](TileLoadOp load) {
+          return rankOf(load.getTile()) == 2 && drop(load.getTile());
+        })
+        .Case([&](TileStoreOp) { return false; })
+        .Case([&](TileMatmulOp mm) { return pruneMatmul(mm); })
+        .Case([&](TileSoftmaxUpdateOp su) {
+          return together(
+              {su.getScores(), su.getMax(), su.getSum(), su.getAcc()});
+        })
+        .Case([&](TileFinalizeOp fin) {
+          bool changed = together({fin.getAcc(), fin.getMax(), fin.getSum()});
+          if (!cands.contains(fin.getAcc()))
+            changed |= drop(fin.getLse());
+          return changed;
+        })
+        .Default([&](Operation *other) { return dropAll(other->getOperands()); });
+  }
+
+  bool pruneMatmul(TileMatmulOp mm) {
+    Value lhs = mm.getLhs(), rhs = mm.getRhs(), acc = mm.getAcc();
+    auto lhsType = cast<MemRefType>(lhs.getType());
+    auto rhsType = cast<MemRefType>(rhs.getType());
+    // B fragments always come from shared memory (ldmatrix).
+    bool changed = drop(rhs);
+    Type mmaType =
+        multiplicandType(lhsType.getElementType(), rhsType.getElementType());
+    int64_t k = mm.getTransposeA() ? lhsType.getShape()[0]
+                                   : lhsType.getShape()[1];
+    if (!mmaType || k % kMmaK != 0)
+      return changed | dropAll({lhs, acc});
+    // An A operand in registers is the accumulator layout of a previous
+    // mma: only for the rows the accumulator has in the same fragments.
+    if (cands.contains(lhs) &&
+        (mm.getTransposeA() || !cands.contains(acc) ||
+         lhsType.getShape()[0] != cast<MemRefType>(acc.getType()).getShape()[0]))
+      changed |= drop(lhs);
+    return changed;
+  }
+
+  SetVector<Value> &cands;
+};
+
+} // namespace
+
+RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
+  SetVector<Value> cands;
+  kernel.walk([&](memref::AllocaOp alloca) {
+    if (isCandidate(alloca))
+      cands.insert(alloca.getResult());
+  });
+  Pruner(cands).run(kernel);
+  RegisterTilePlan plan;
+  if (cands.empty())
+    return plan;
+  // The warps split the smallest tile's slabs; fewer than 4 warps would
+  // leave the CTA's loads and stores to too few threads.
+  int64_t minRows = std::numeric_limits<int64_t>::max();
+  for (Value tile : cands)
+    minRows = std::min(minRows, cast<MemRefType>(tile.getType()).getShape()[0]);
+  int64_t warps = std::min(maxWarps, minRows / kMmaM);
+  if (warps < 4)
+    return plan;
+  int64_t registers = 0;
+  for (Value tile : cands) {
+    if (cast<MemRefType>(tile.getType()).getShape()[0] % (kMmaM * warps) != 0)
+      return plan;
+    registers +=
+        RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps)
+            .registers();
+  }
+  if (registers > kRegisterBudget)
+    return plan;
+  plan.tiles = std::move(cands);
+  plan.warps = warps;
+  return plan;
+}
+
+} // namespace flashc::nvidia

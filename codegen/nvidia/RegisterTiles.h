@@ -1,0 +1,101 @@
+//===- RegisterTiles.h - f32 tiles kept in registers as mma fragments -*- C++ -*-===//
+//
+// A register tile is an f32 tile whose rows the warps of the CTA split the
+// way mma.sync m16n8k16 splits its accumulator (MmaFragments.h): warp w of
+// W owns the 16-row slabs w, w + W, w + 2W, ...; in a slab, lane 4g + t
+// holds rows g and g + 8 at columns 8j + 2t and 8j + 2t + 1 of every
+// 8-column block j. The scores that a QK^T mma leaves in registers are then
+// exactly where the online softmax and the PV mma want them (the P of
+// FlashAttention-2 never leaves registers), and no op on such a tile needs
+// shared memory or a barrier. A 1-D register tile (row max, row sum, LSE)
+// holds rows g and g + 8 of each of the thread's slabs; the four lanes of a
+// quad keep equal copies.
+//
+// attn-assign-register-tiles chooses them and marks their memref.alloca
+// with #gpu.address_space<private>; attn-lower-register-tiles gives each a
+// thread-private array with constant indices only (which LLVM promotes to
+// registers) and lowers every op on it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FLASHC_CODEGEN_NVIDIA_REGISTERTILES_H
+#define FLASHC_CODEGEN_NVIDIA_REGISTERTILES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <array>
+
+namespace flashc::nvidia {
+
+/// Whether \p tile is a register tile (private address space).
+bool isRegisterTile(mlir::Value tile);
+
+/// How one thread holds a register tile of a CTA of `warps` warps.
+struct RegisterTileLayout {
+  int64_t warps = 0;
+  /// 16-row slabs per warp.
+  int64_t slabs = 0;
+  /// 8-column blocks of a 2-D tile; 0 for a 1-D tile.
+  int64_t blocks = 0;
+
+  static RegisterTileLayout of(mlir::MemRefType tile, int64_t warps);
+  bool isRow() const { return blocks == 0; }
+  /// The thread's array: [slabs][blocks][4] (c0..c3 of each fragment) or
+  /// [slabs][2] (rows g, g + 8).
+  mlir::MemRefType physicalType(mlir::MLIRContext *context) const;
+  /// f32 registers a thread spends on it.
+  int64_t registers() const { return slabs * (isRow() ? 2 : 4 * blocks); }
+};
+
+/// The thread's place in the fragments, built once per op.
+struct FragmentThread {
+  mlir::Value warp; ///< warp index w
+  mlir::Value g;    ///< lane / 4
+  mlir::Value t2;   ///< 2 * (lane % 4)
+  mlir::Value lane;
+  int64_t warps = 0;
+
+  static FragmentThread build(mlir::OpBuilder &b, mlir::Location loc,
+                              int64_t threads);
+  /// First row of the thread's slab \p slab: 16 (slab W + w).
+  mlir::Value slabRow(mlir::OpBuilder &b, mlir::Location loc,
+                      int64_t slab) const;
+  /// Row g + 8 half of slab \p slab.
+  mlir::Value row(mlir::OpBuilder &b, mlir::Location loc, int64_t slab,
+                  int64_t half) const;
+  /// Column 8 block + 2t + e.
+  mlir::Value col(mlir::OpBuilder &b, mlir::Location loc, int64_t block,
+                  int64_t e) const;
+};
+
+/// One f32 element a thread holds of a 2-D register tile.
+struct FragmentElement {
+  int64_t slab, block, half, e;
+  /// Index into the physical array.
+  std::array<int64_t, 3> at() const { return {slab, block, 2 * half + e}; }
+  /// Index of its row in a 1-D tile's physical array.
+  std::array<int64_t, 2> rowAt() const { return {slab, half}; }
+};
+
+/// Every element the thread holds of a 2-D tile of \p layout, in order.
+llvm::SmallVector<FragmentElement>
+fragmentElements(const RegisterTileLayout &layout);
+
+/// The tiles of \p kernel (a tiled kernel function, IR level 2) that can
+/// live in registers, and the warps its CTA needs for them. Empty when none
+/// can (then `warps` is 0).
+struct RegisterTilePlan {
+  llvm::SetVector<mlir::Value> tiles;
+  int64_t warps = 0;
+};
+RegisterTilePlan planRegisterTiles(mlir::func::FuncOp kernel,
+                                   int64_t maxWarps);
+
+/// Attribute on a kernel: the warps of its CTA (set with register tiles).
+inline constexpr llvm::StringLiteral kKernelWarpsAttr = "attn.warps";
+
+} // namespace flashc::nvidia
+
+#endif // FLASHC_CODEGEN_NVIDIA_REGISTERTILES_H
