@@ -72,6 +72,7 @@ gpu.func @loop(%q: !t, %kt: !t, %s: !s, %k: !g, %d: memref<16xf32, #gpu.address_
 // -----
 
 !t = memref<64x16xbf16, #gpu.address_space<workgroup>>
+!kt = memref<16x16xbf16, #gpu.address_space<workgroup>>
 !p = memref<64x16xf32, #gpu.address_space<private>>
 !r = memref<64xf32, #gpu.address_space<private>>
 
@@ -84,11 +85,11 @@ gpu.func @loop(%q: !t, %kt: !t, %s: !s, %k: !g, %d: memref<16xf32, #gpu.address_
 // CHECK-NEXT: attn.tile.matmul
 // CHECK-NEXT: gpu.return
 gpu.module @m {
-gpu.func @registers(%q: !t, %k: !t, %s: !p, %acc: !p, %m: !r, %l: !r) kernel {
+gpu.func @registers(%q: !t, %k: !kt, %s: !p, %acc: !p, %m: !r, %l: !r) kernel {
   attn.tile.fill %acc, 0.0 : !p
-  attn.tile.matmul %q, %k, %s transpose_b : !t, !t, !p
+  attn.tile.matmul %q, %k, %s transpose_b : !t, !kt, !p
   attn.tile.softmax_update %s, %m, %l, %acc : !p, !r, !r, !p
-  attn.tile.matmul %s, %k, %acc accumulate : !p, !t, !p
+  attn.tile.matmul %s, %k, %acc accumulate : !p, !kt, !p
   gpu.return
 }
 }
