@@ -434,15 +434,17 @@ def compile_table(rows, compile_times):
             warm.setdefault((r["d"], r["mask"]), []).append(fc)
     if not specs and not cold and not warm:
         return []
+    ct = compile_times or {}
     out = ["### Compile time, seconds", "",
-           "flashc: `flashc compile` per variant, ahead of time, on the build machine "
-           f"({(compile_times or {}).get('host', '?')}; median of "
-           f"{(compile_times or {}).get('repeat', '?')}; PTX + cubin); one compile serves every "
-           "B, H, N (and every layout). Flex: wall time of the first call after "
-           "torch._dynamo.reset() (torch.compile'd flex_attention; block mask built "
-           "before, its time apart), on the GPU machine: cold = inductor caches "
-           "disabled (compile section, N = 4096); per shape = the grid/sparse rows "
-           "(one compile per new shape or mask, inductor caches as they were), "
+           "flashc: `flashc compile` per variant (spec to PTX + cubin, one process), "
+           f"ahead of time on the build machine ({ct.get('host', '?')}, load "
+           f"{ct.get('load', '?')}): median (min) of {ct.get('repeat', '?')}; one compile "
+           "serves every B, H, N and every layout. Flex: wall time of the first call "
+           "of torch.compile'd flex_attention on the GPU machine (block mask built "
+           "before, its time apart). Cold: after torch._dynamo.reset() with inductor's "
+           "caches disabled (compile section, N = 4096, after a throwaway warm-up "
+           "compile). Per shape: the first call of each grid/sparse row (a new shape "
+           "or mask recompiles; a new layout of a shape already compiled need not), "
            "median [min-max] over the rows.", "",
            "| d | mask | flashc fwd | flashc bwd | Flex fwd cold | Flex bwd cold | "
            "Flex block mask | Flex fwd per shape | Flex bwd per shape |",
@@ -450,6 +452,8 @@ def compile_table(rows, compile_times):
     for key, (fs, bs) in FLASHC_VARIANTS.items():
         f = specs.get(fs, {}).get("median")
         b = specs.get(bs, {}).get("median")
+        fmin = specs.get(fs, {}).get("min")
+        bmin = specs.get(bs, {}).get("min")
         c = (cold.get(key) or {}).get("first_call_s", {}).get("flex", {})
         w = warm.get(key, [])
 
@@ -460,7 +464,8 @@ def compile_table(rows, compile_times):
             return f"{median(xs):.2f} [{min(xs):.2f}-{max(xs):.2f}]"
         if f is None and b is None and not c and not w:
             continue
-        out.append(f"| {key[0]} | {key[1]} | {fmt(f, 2)} | {fmt(b, 2)} | "
+        out.append(f"| {key[0]} | {key[1]} | {fmt(f, 2)} ({fmt(fmin, 2)}) | "
+                   f"{fmt(b, 2)} ({fmt(bmin, 2)}) | "
                    f"{fmt(c.get('fwd'), 2)} | {fmt(c.get('bwd'), 2)} | "
                    f"{fmt(c.get('block_mask'), 2)} | {rng('fwd')} | {rng('bwd')} |")
     out.append("")
