@@ -5,6 +5,9 @@ build machine: the GPU machine has no matplotlib).
     python3 bench/plot.py RESULTS... -o OUT_DIR
     python3 bench/plot.py --compare RUN_A RUN_B [-o OUT_DIR]
 
+RUN_A, RUN_B: a directory or JSON file each, or several joined by commas
+(e.g. the three part directories of one run).
+
 RESULTS: bench-*.json files or directories of them (the sections of one run,
 possibly written by separate commands: they are merged). Writes to OUT_DIR:
   bench.md             the report (bench/report.py): tables with the ratio of
@@ -272,8 +275,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     if args.compare:
-        lines, within, total = report.compare(report.load([args.compare[0]]),
-                                              report.load([args.compare[1]]))
+        lines, within, total = report.compare(report.load(args.compare[0].split(",")),
+                                              report.load(args.compare[1].split(",")))
         path = os.path.join(args.out, "compare.md")
         with open(path, "w") as f:
             f.write(f"# Run B ({args.compare[1]}) against run A ({args.compare[0]})\n\n")

@@ -607,10 +607,11 @@ def main(argv=None):
     ap.add_argument("results", nargs="*", help="bench-*.json files or directories")
     ap.add_argument("-o", "--output", help="markdown file to write (default: stdout)")
     ap.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"),
-                    help="directories (or files) of two runs")
+                    help="two runs, each a directory or file, or several joined by commas")
     args = ap.parse_args(argv)
     if args.compare:
-        lines, within, total = compare(load([args.compare[0]]), load([args.compare[1]]))
+        lines, within, total = compare(load(args.compare[0].split(",")),
+                                       load(args.compare[1].split(",")))
         text = "\n".join(lines) + "\n"
     else:
         if not args.results:
