@@ -126,6 +126,13 @@ LogicalResult mapTilesToSharedMemory(gpu::GPUFuncOp kernel) {
     alloca.getResult().replaceAllUsesWith(view);
     alloca.erase();
   }
+  // A choice between two tiles (attn-pipeline-tile-loads' double buffers)
+  // is a tile of their new type.
+  kernel.walk([](arith::SelectOp select) {
+    if (isa<MemRefType>(select.getType()) &&
+        select.getTrueValue().getType() == select.getFalseValue().getType())
+      select.getResult().setType(select.getTrueValue().getType());
+  });
   return success();
 }
 

@@ -34,6 +34,42 @@ def AttnDropUnreadTilesPass
   }];
 }
 
+def AttnPipelineTileLoadsPass
+    : Pass<"attn-pipeline-tile-loads", "mlir::ModuleOp"> {
+  let summary = "double-buffers the tiles a kernel loop loads first, "
+                "prefetching the next iteration's";
+  let description = [{
+    For every `scf.for` (no results) of a kernel function whose body starts
+    with `tile.load`s (among side-effect-free index arithmetic and reads of
+    index lists) into tiles that nothing else writes and nothing outside the
+    loop uses:
+
+    1. Each such tile gets a second buffer (a clone of its alloca).
+    2. Before the loop, under `lb < ub`, the prefix is cloned for iteration
+       `lb`, loading into the first buffers.
+    3. The body starts by picking `cur` and `nxt` buffers by the parity of
+       `(iv - lb) / step` (`arith.select` of the two), then a `gpu.barrier`
+       (where the copies into `cur` complete, and after which no thread
+       still reads `nxt`), then, under `iv + step < ub`, the prefix cloned
+       for `iv + step` loading into `nxt`.
+    4. The body's own loads are erased; every other use of the tiles in the
+       loop reads `cur`.
+
+    On chips with cp.async the loads of iteration i + 1 are in flight while
+    iteration i computes (until the next barrier, which the register-tile
+    forward kernel has none of inside the loop). Loads into register tiles
+    stay where they are. A loop is left alone when the second buffers would
+    take the kernel's tiles past 7/8 of the chip's shared memory; a kernel,
+    when its register tiles take more than 112 registers a thread or it has
+    dropout (the prefetch's addresses would make ptxas spill).
+  }];
+  let options = AttnChipOptions;
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def AttnAssignRegisterTilesPass
     : Pass<"attn-assign-register-tiles", "mlir::ModuleOp"> {
   let summary = "keeps the f32 tiles that allow it in registers, as mma "

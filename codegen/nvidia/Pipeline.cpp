@@ -43,6 +43,8 @@ void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target) {
   pm.addPass(createAttnDropUnreadTilesPass());
   if (target.hasLdMatrix() && !target.mmaShapes().empty())
     pm.addPass(createAttnAssignRegisterTilesPass({chip}));
+  if (target.hasCpAsync())
+    pm.addPass(createAttnPipelineTileLoadsPass({chip}));
   pm.addPass(createAttnPlanSharedMemoryPass({chip, /*pad=*/true}));
   pm.addPass(createAttnMapKernelsToGpuPass({chip, target.threadsPerBlock()}));
   pm.addPass(createAttnInsertTileBarriersPass());
