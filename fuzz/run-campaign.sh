@@ -44,9 +44,9 @@ for target in "${TARGETS[@]}"; do
     "$WORK/$target" "fuzz/corpus/$target" >"$log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))
-  execs=$(awk '/^stat::number_of_executed_units/ {print $2}' "$log")
-  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
-  corp=$(grep -oE 'corp: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+  execs=$(LC_ALL=C awk '/^stat::number_of_executed_units/ {print $2}' "$log")
+  cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+  corp=$(grep -aoE 'corp: [0-9]+' "$log" | tail -1 | awk '{print $2}')
   result="no crash"
   if [ $rc -ne 0 ]; then
     result="CRASH (see $log)"
