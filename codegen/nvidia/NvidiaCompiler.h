@@ -72,8 +72,10 @@ compileForNvidia(mlir::ModuleOp tiledModule, const TargetInfo &target,
                  const CompileOptions &options = {});
 
 /// Tiles the spec-level ops of \p spec (cloned, not changed) for \p target:
-/// attn-select-tiles sized by the chip's shared memory (or the non-zero
-/// overrides), then the tiling passes. While a kernel's tiles do not fit the
+/// attn-select-tiles sized by the chip's shared memory, or by a table of
+/// sizes measured faster on the GPU (forward kernels of 16-bit operands and
+/// head dims up to 128: 128 x 64), or by the non-zero overrides; then the
+/// tiling passes. While a kernel's tiles do not fit the
 /// chip's shared memory (the backward pass holds more tiles than tile
 /// selection budgets for), block_k, then block_q, is halved down to 16.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>

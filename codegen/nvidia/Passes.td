@@ -60,8 +60,10 @@ def AttnPipelineTileLoadsPass
     forward kernel has none of inside the loop). Loads into register tiles
     stay where they are. A loop is left alone when the second buffers would
     take the kernel's tiles past 7/8 of the chip's shared memory; a kernel,
-    when its register tiles take more than 112 registers a thread or it has
-    dropout (the prefetch's addresses would make ptxas spill).
+    when its register tiles take more than 176 registers a thread (forward)
+    or 112 (backward kernels, whose shared-memory score tiles keep more
+    live), or it has dropout (the prefetch's addresses would make ptxas
+    spill).
   }];
   let options = AttnChipOptions;
   let dependentDialects = [

@@ -19,7 +19,7 @@ namespace flashc::nvidia {
 /// f32 registers per thread the register tiles of one kernel may take: the
 /// rest of the 255 hold fragments of the shared-memory operands, addresses
 /// and the softmax's temporaries.
-constexpr int64_t kRegisterBudget = 192;
+constexpr int64_t kRegisterBudget = 208;
 
 bool isRegisterTile(Value tile) {
   auto type = dyn_cast<MemRefType>(tile.getType());
@@ -207,23 +207,31 @@ RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
   RegisterTilePlan plan;
   if (cands.empty())
     return plan;
-  // The warps split the smallest tile's slabs; fewer than 4 warps would
-  // leave the CTA's loads and stores to too few threads.
+  // The warps split the smallest tile's slabs. Fewer warps give each more
+  // slabs, and every B fragment a warp loads serves all of them (half the
+  // shared-memory reads at two slabs), so 4 warps come first, while the
+  // registers allow; fewer than 4 would leave the CTA's loads and stores to
+  // too few threads.
   int64_t minRows = std::numeric_limits<int64_t>::max();
   for (Value tile : cands)
     minRows = std::min(minRows, cast<MemRefType>(tile.getType()).getShape()[0]);
-  int64_t warps = std::min(maxWarps, minRows / kMmaM);
-  if (warps < 4)
-    return plan;
-  int64_t registers = 0;
-  for (Value tile : cands) {
-    if (cast<MemRefType>(tile.getType()).getShape()[0] % (kMmaM * warps) != 0)
-      return plan;
-    registers +=
-        RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps)
-            .registers();
-  }
-  if (registers > kRegisterBudget)
+  auto fits = [&](int64_t warps) {
+    int64_t registers = 0;
+    for (Value tile : cands) {
+      auto type = cast<MemRefType>(tile.getType());
+      if (type.getShape()[0] % (kMmaM * warps) != 0)
+        return false;
+      registers += RegisterTileLayout::of(type, warps).registers();
+    }
+    return registers <= kRegisterBudget;
+  };
+  int64_t warps = 0;
+  for (int64_t w = 4; w <= std::min(maxWarps, minRows / kMmaM); w *= 2)
+    if (fits(w)) {
+      warps = w;
+      break;
+    }
+  if (warps == 0)
     return plan;
   plan.tiles = std::move(cands);
   plan.warps = warps;

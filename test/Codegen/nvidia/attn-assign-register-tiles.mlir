@@ -26,13 +26,15 @@ func.func @fwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: ten
 // Backward: dK and dV accumulate in registers. P and dS are the transposed
 // A operands of dV += P^T dO and dK += dS^T Q, which only shared memory
 // gives, so they (and the scores they come from) stay there; so does the
-// row_dot result of bwd_prep. 128 key rows: 8 warps. The dQ kernel keeps S,
+// row_dot result of bwd_prep. 128 key rows: 4 warps of two slabs each
+// (128 f32 registers a thread; 4 warps come first: every B fragment then
+// serves two slabs). The dQ kernel keeps S,
 // dP, dQ and the LSE and D rows in registers (164 f32 a thread).
 // CHECK-LABEL: func.func @bwd_bwd_prep
 // CHECK-NOT: attn.warps
 // CHECK-NOT: private
 // CHECK-LABEL: func.func @bwd_bwd_dkdv
-// CHECK-SAME: attn.warps = 8
+// CHECK-SAME: attn.warps = 4
 // CHECK: %[[DK:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
 // CHECK: %[[DV:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
 // CHECK: %[[P:.+]] = memref.alloca() : memref<64x128xf32>
