@@ -12,7 +12,7 @@
 # 1. flashc-gpu-tests over every kernel directory, each in its own process
 #    (a kernel that faults leaves its CUDA context unusable; the others still
 #    run), all with one seed, printed, so a run can be repeated.
-# 2. compute-sanitizer --tool memcheck and --tool racecheck on a small subset
+# 2. compute-sanitizer --tool memcheck, racecheck and synccheck on a subset
 #    (FLASHC_SANITIZE="name ..." picks it; sizes capped with --max-seq 100).
 #    Without compute-sanitizer this step is skipped with a message.
 # Logs go to --out DIR, else $OUT/gpu-tests, else ./gpu-test-logs/DATE:
@@ -133,24 +133,24 @@ done
 sanitizer_results=()
 sanitizer_failed=0
 if [ -z "$sanitizer" ]; then
-  say "compute-sanitizer: not found on this machine; memcheck and racecheck SKIPPED"
+  say "compute-sanitizer: not found on this machine; memcheck, racecheck and synccheck SKIPPED"
 else
   subset=()
-  preferred="${FLASHC_SANITIZE:-plain_bf16_d64 causal_br_bf16_d64 layout_bf16_d64 seqlens_qk_causal_br_bf16_d64 dropout_bf16_d64 grad_plain_bf16_d64 grad_layout_bf16_d64 grad_seqlens_bf16_d64 mock_combo_bf16_d64 mock_plain_bf16_d64 mock_dyn_f16_d256_dv128}"
+  preferred="${FLASHC_SANITIZE:-plain_bf16_d64 plain_bf16_d128 causal_br_bf16_d64 layout_bf16_d64 seqlens_qk_causal_br_bf16_d64 dropout_bf16_d64 grad_plain_bf16_d64 grad_layout_bf16_d64 grad_seqlens_bf16_d64 grad_plain_f16_d128 mock_combo_bf16_d64 mock_plain_bf16_d64 mock_dyn_f16_d256_dv128}"
   for d in "${dirs[@]}"; do
     for want in $preferred; do
       [ "$(basename "$d")" = "$want" ] && subset+=("$d")
     done
   done
   if [ ${#subset[@]} -eq 0 ]; then subset=("${dirs[@]:0:3}"); fi
-  for tool in memcheck racecheck; do
+  for tool in ${FLASHC_SANITIZE_TOOLS:-memcheck racecheck synccheck}; do
     for d in "${subset[@]}"; do
       name="$(basename "$d")"
       slog="$out/sanitizer/$tool-$name.log"
       "$sanitizer" --tool "$tool" --error-exitcode 99 "$tests" --seed "$seed" \
         --max-seq 100 "$d" > "$slog" 2>&1
       rc=$?
-      summary=$(grep -E '(ERROR SUMMARY|RACECHECK SUMMARY)' "$slog" | tail -1)
+      summary=$(grep -E '(ERROR SUMMARY|RACECHECK SUMMARY|SYNCCHECK SUMMARY)' "$slog" | tail -1)
       if [ "$rc" -eq 0 ]; then
         say "SANITIZER PASS $tool $name: ${summary:-no errors}"
         sanitizer_results+=("{\"tool\": \"$tool\", \"dir\": \"$name\", \"ok\": true}")
