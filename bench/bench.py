@@ -856,6 +856,10 @@ class FlexPeer(TorchPeer):
     def __init__(self, case, cold=False):
         super().__init__(case)
         from torch.nn.attention.flex_attention import flex_attention
+        # The backward alone is timed by calling it again on one graph
+        # (retain_graph); compiled backwards donate their buffers unless
+        # told not to (2026-11-28 run: every Flex bwd row failed on that).
+        torch._functorch.config.donated_buffer = False
         if cold:
             torch._dynamo.reset()
         self.cold = cold
