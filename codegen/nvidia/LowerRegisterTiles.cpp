@@ -107,6 +107,20 @@ private:
     return result;
   }
 
+  /// Whether every tile of \p tiles is a register tile; an error on \p op
+  /// naming its operand if not (a pass before would have put that op's
+  /// tiles in registers together).
+  LogicalResult requireRegisters(Operation *op, ValueRange tiles) {
+    for (Value tile : tiles)
+      if (!physical.count(tile))
+        return op->emitError("operand ")
+               << tile.getType() << " must be a register tile as well";
+    return success();
+  }
+  const RegisterTileLayout &layoutOf(Value tile) {
+    return layouts.find(tile)->second;
+  }
+
   // Element access ------------------------------------------------------===//
 
   Value load(OpBuilder &b, Location loc, Value tile, ArrayRef<int64_t> at) {
@@ -152,7 +166,10 @@ private:
     std::optional<ElementFormula> f = buildElementFormula(b, op);
     if (!f->compute)
       return success();
-    const RegisterTileLayout &layout = layouts[f->dest];
+    if (!physical.count(f->dest))
+      return op->emitError("element-wise op writes a shared-memory tile from "
+                           "register tiles");
+    const RegisterTileLayout &layout = layouts.find(f->dest)->second;
     for (int64_t slab = 0; slab < layout.slabs; ++slab)
       for (int64_t half = 0; half < 2; ++half) {
         Value row = ft.row(b, loc, slab, half);
@@ -195,7 +212,7 @@ private:
     double alpha = op.getAlpha().convertToDouble();
     // Accumulating at alpha = 1 starts the K loop from the tile's values.
     bool fromAcc = op.getAccumulate() && alpha == 1.0;
-    const RegisterTileLayout &layout = layouts[acc];
+    const RegisterTileLayout &layout = layoutOf(acc);
     LaneCoords lane = laneCoords(b, loc, ft.lane);
     FragmentLoader loadB(rhs, op.getTransposeB(), mmaType, lane);
     Value zero = f32Constant(b, loc, 0.0);
@@ -323,7 +340,9 @@ private:
   LogicalResult lowerSoftmaxUpdate(OpBuilder &b, TileSoftmaxUpdateOp op) {
     Location loc = op.getLoc();
     Value scores = op.getScores(), acc = op.getAcc();
-    const RegisterTileLayout &s = layouts[scores], &a = layouts[acc];
+    if (failed(requireRegisters(op, {scores, op.getMax(), op.getSum(), acc})))
+      return failure();
+    const RegisterTileLayout &s = layoutOf(scores), &a = layoutOf(acc);
     for (int64_t slab = 0; slab < s.slabs; ++slab)
       for (int64_t half = 0; half < 2; ++half) {
         auto eachScore = [&](auto body) {
@@ -364,7 +383,9 @@ private:
   LogicalResult lowerFinalize(OpBuilder &b, TileFinalizeOp op) {
     Location loc = op.getLoc();
     Value acc = op.getAcc();
-    const RegisterTileLayout &a = layouts[acc];
+    if (failed(requireRegisters(op, {acc, op.getMax(), op.getSum()})))
+      return failure();
+    const RegisterTileLayout &a = layoutOf(acc);
     for (int64_t slab = 0; slab < a.slabs; ++slab)
       for (int64_t half = 0; half < 2; ++half) {
         FinalizedRow row =
@@ -400,7 +421,7 @@ private:
   LogicalResult lowerLoad(OpBuilder &b, TileLoadOp op) {
     Location loc = op.getLoc();
     Value tile = op.getTile(), source = op.getSource();
-    const RegisterTileLayout &layout = layouts[tile];
+    const RegisterTileLayout &layout = layoutOf(tile);
     if (!layout.isRow())
       return op.emitError("only 1-D register tiles are loaded");
     Type f32 = b.getF32Type();
@@ -429,7 +450,7 @@ private:
   LogicalResult lowerStore(OpBuilder &b, TileStoreOp op) {
     Location loc = op.getLoc();
     Value tile = op.getTile(), dest = op.getDest();
-    const RegisterTileLayout &layout = layouts[tile];
+    const RegisterTileLayout &layout = layoutOf(tile);
     Type destType = elementTypeOf(dest);
     // Rows of a 1-D tile are written by lane t = 0 of each quad.
     std::optional<scf::IfOp> leader;

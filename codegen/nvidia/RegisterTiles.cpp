@@ -147,8 +147,10 @@ private:
       for (Value v : op->getOperands())
         if (isa<MemRefType>(v.getType()))
           (rankOf(v) == 2 ? full : rows).push_back(v);
+      if (full.empty())
+        return together(rows); // a 1-D fill or copy: one walk for all
       bool changed = together(full);
-      if (!full.empty() && !cands.contains(full.front()))
+      if (!cands.contains(full.front()))
         changed |= dropAll(rows);
       return changed;
     }

@@ -82,3 +82,19 @@ gpu.func @rows(%i: index) kernel attributes {known_block_size = array<i32: 128, 
   gpu.return
 }
 }
+
+// -----
+
+!s = memref<64x16xf32, #gpu.address_space<private>>
+!r = memref<64xf32, #gpu.address_space<private>>
+!w = memref<64x16xf32, #gpu.address_space<workgroup>>
+gpu.module @m {
+gpu.func @mixed(%acc: !w) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+  %s = memref.alloca() : !s
+  %m = memref.alloca() : !r
+  %l = memref.alloca() : !r
+  // expected-error @+1 {{operand 'memref<64x16xf32, #gpu.address_space<workgroup>>' must be a register tile as well}}
+  attn.tile.softmax_update %s, %m, %l, %acc : !s, !r, !r, !w
+  gpu.return
+}
+}
