@@ -26,11 +26,10 @@ struct AttnAssignRegisterTilesPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
-    if (!target) {
-      getOperation().emitError(llvm::toString(target.takeError()));
+    std::optional<TargetInfo> target =
+        getTargetOrEmitError(getOperation(), chip);
+    if (!target)
       return signalPassFailure();
-    }
     auto privateSpace = gpu::AddressSpaceAttr::get(
         &getContext(), gpu::AddressSpace::Private);
     getOperation().walk([&](func::FuncOp kernel) {

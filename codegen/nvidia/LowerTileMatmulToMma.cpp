@@ -229,11 +229,10 @@ struct AttnLowerTileMatmulToMmaPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
-    if (!target) {
-      module.emitError(llvm::toString(target.takeError()));
+    std::optional<TargetInfo> target =
+        getTargetOrEmitError(getOperation(), chip);
+    if (!target)
       return signalPassFailure();
-    }
     ConversionTarget conversion(getContext());
     conversion.addDynamicallyLegalOp<TileMatmulOp>(
         [&](TileMatmulOp op) { return !isMmaCompatible(op, *target); });

@@ -54,11 +54,10 @@ struct AttnLowerTileOpsToGpuPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
-    if (!target) {
-      module.emitError(llvm::toString(target.takeError()));
+    std::optional<TargetInfo> target =
+        getTargetOrEmitError(getOperation(), chip);
+    if (!target)
       return signalPassFailure();
-    }
     // A region without a derivative is the user's error, reported on the
     // op that has none, before anything is rewritten.
     bool differentiable = true;

@@ -204,11 +204,10 @@ struct AttnMapKernelsToGpuPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
-    if (!target) {
-      module.emitError(llvm::toString(target.takeError()));
+    std::optional<TargetInfo> target =
+        getTargetOrEmitError(getOperation(), chip);
+    if (!target)
       return signalPassFailure();
-    }
     SmallVector<func::FuncOp> kernels;
     for (auto func : module.getOps<func::FuncOp>())
       if (func->hasAttr(abi::kKernelKindAttr))

@@ -202,11 +202,10 @@ struct AttnPipelineTileLoadsPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
-    if (!target) {
-      getOperation().emitError(llvm::toString(target.takeError()));
+    std::optional<TargetInfo> target =
+        getTargetOrEmitError(getOperation(), chip);
+    if (!target)
       return signalPassFailure();
-    }
     getOperation().walk([&](func::FuncOp kernel) {
       if (!kernel->hasAttr(abi::kKernelKindAttr) || !worthPipelining(kernel))
         return;

@@ -72,11 +72,10 @@ struct AttnPlanSharedMemoryPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
-    if (!target) {
-      getOperation().emitError(llvm::toString(target.takeError()));
+    std::optional<TargetInfo> target =
+        getTargetOrEmitError(getOperation(), chip);
+    if (!target)
       return signalPassFailure();
-    }
     // The NVVM lowering declares the dynamic buffer as a (demoted) static
     // shared variable of one 16-byte-aligned byte, which the CTA's limit
     // also covers.

@@ -60,4 +60,14 @@ bool TargetInfo::hasTensorCoresFor(mlir::Type elementType) const {
   return !mma.empty() && (elementType.isF16() || elementType.isBF16());
 }
 
+std::optional<TargetInfo> getTargetOrEmitError(mlir::Operation *op,
+                                                llvm::StringRef chip) {
+  llvm::Expected<TargetInfo> target = TargetInfo::get(chip);
+  if (!target) {
+    op->emitError(llvm::toString(target.takeError()));
+    return std::nullopt;
+  }
+  return *target;
+}
+
 } // namespace flashc::nvidia

@@ -11,12 +11,14 @@
 #ifndef FLASHC_CODEGEN_NVIDIA_TARGETINFO_H
 #define FLASHC_CODEGEN_NVIDIA_TARGETINFO_H
 
+#include "mlir/IR/Operation.h"
 #include "mlir/IR/Types.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace flashc::nvidia {
@@ -97,6 +99,11 @@ private:
   llvm::SmallVector<MmaShape, 2> mma;
   bool ldmatrix = false, cpAsync = false, wgmma = false;
 };
+
+/// TargetInfo::get(\p chip) for a pass's `chip` option; when \p chip is
+/// unknown, the error goes to \p op as a diagnostic and the result is empty.
+std::optional<TargetInfo> getTargetOrEmitError(mlir::Operation *op,
+                                                llvm::StringRef chip);
 
 } // namespace flashc::nvidia
 
