@@ -1449,8 +1449,9 @@ def selftest():
     expect(report.median([3, 1, 2]) == 2 and report.median([4, 1, 2, 3]) == 2.5, "median")
     expect(abs(report.percentile([0, 10], 10) - 1.0) < 1e-12, "percentile")
     s = report.summarize([[1.0, 1.0, 3.0], [2.0, 2.0]], flops=2e9)
-    expect(s["median_ms"] == 2.0 and s["round_median_ms"] == [1.0, 2.0], "summarize")
-    expect(abs(s["tflops"] - 1.0) < 1e-12, "tflops")
+    expect(s["round_median_ms"] == [1.0, 2.0] and s["median_ms"] == 1.5
+           and s["n"] == 5 and s["min_ms"] == 1.0, "summarize: median of round medians")
+    expect(abs(s["tflops"] - 2e9 / 1.5e-3 / 1e12) < 1e-12, "tflops")
     row = {"key": "x", "section": "grid", "d": 64, "mask": "full", "seqlen": 512,
            "batch": 32, "heads": 32,
            "peers": {"flashc": {"fwd": report.summarize([[2.0], [2.2]], 1e12)},
@@ -1489,10 +1490,87 @@ def selftest():
     expect(within == 1, "compare within")
     md = report.markdown(a)
     expect("FA3 grid, forward" in md and "ratio" in md, "markdown")
+    selftest_processes(expect)
     for f in fails:
         log("FAIL", f)
     log(f"selftest: {checks[0] - len(fails)} passed, {len(fails)} failed")
     return 1 if fails else 0
+
+
+def selftest_processes(expect):
+    """The merge of two processes' JSONs (report.load), the ratio, its noise
+    and the comparison criterion, on synthetic files."""
+    import tempfile
+
+    def meas(rounds_ms, flops=1e12):
+        return report.summarize([[x] for x in rounds_ms], flops)
+
+    def row(key, fc, cud, fa2=None, correct=True, flops=1e12):
+        peers = {"flashc": {"fwd": meas(fc, flops)}, "cudnn": {"fwd": meas(cud, flops)}}
+        if fa2 is not None:
+            peers["fa2"] = {"fwd": meas(fa2, flops) if fa2 else {"error": "boom"}}
+        return {"key": key, "section": "grid", "d": 64, "mask": "full", "seqlen": 512,
+                "batch": 32, "heads": 32, "flops": {"fwd": flops},
+                "peers": peers, "check": {"flashc": {"ok": correct}}, "correct": correct,
+                "rounds": len(fc),
+                "first_call_s": {"flex": {"fwd": 2.0 if correct else 0.1}}}
+
+    def write(d, tag, date, rows):
+        with open(os.path.join(d, f"bench-{tag}.json"), "w") as f:
+            json.dump({"meta": {"date": date}, "rows": rows}, f)
+    with tempfile.TemporaryDirectory() as d:
+        # Process 1 (earlier) and 2; flashc/cudnn time ratio per round
+        # 0.5, 0.5 then 0.52, 0.48 (ratio = cudnn ms / flashc ms).
+        write(d, "p2", "2026-01-01T00:05:00Z",
+              [row("k", [1.0, 1.0], [0.52, 0.48], correct=False),
+               row("only2", [1.0, 1.0], [0.5, 0.5])])
+        write(d, "p1", "2026-01-01T00:00:00Z",
+              [row("k", [1.0, 1.0], [0.5, 0.5]), row("skipped", [1.0], [0.5])])
+        run = report.load([d])
+        rows = {r["key"]: r for r in run["rows"]}
+        k = rows["k"]
+        fc = k["peers"]["flashc"]["fwd"]
+        expect(fc["round_ids"] == ["0.0", "0.1", "1.0", "1.1"], "merge: round ids")
+        expect(k["processes"] == [0, 1] and k["rounds"] == 4, "merge: processes, rounds")
+        cu = k["peers"]["cudnn"]["fwd"]
+        expect(abs(cu["median_ms"] - 0.5) < 1e-12 and cu["n"] == 4, "merge: median of rounds")
+        r = k["ratio"]["fwd"]
+        expect(abs(r["value"] - 0.5) < 1e-12 and len(r["rounds"]) == 4
+               and r["processes"] == 2, "merged ratio")
+        expect(abs(r["noise"] - 0.04) < 1e-9, f"noise: largest distance {r['noise']}")
+        expect(k["correct"] is False, "a failed check in one process fails the row")
+        expect(k["first_call_s"]["flex"]["fwd"] == 2.0, "first calls from process 1")
+        expect(rows["only2"]["ratio"]["fwd"]["processes"] == 1, "row of one process")
+        expect(rows["skipped"]["ratio"]["fwd"]["noise"] is None, "one round: no noise")
+        md = report.markdown(run)
+        expect("Rounds: 1 ratios from 4 rounds in 2 processes; 1 from 1 rounds in 1 "
+               "process (skipped fwd); 1 from 2 rounds in 1 process (only2 fwd)." in md,
+               "markdown rounds line")
+    with tempfile.TemporaryDirectory() as d:
+        # A peer that failed in process 2 only: process 2's rounds lack it
+        # and do not count; its figure and the error are both kept.
+        write(d, "p1", "2026-01-01T00:00:00Z", [row("k", [1.0, 1.0], [0.5, 0.5], [0.6, 0.6])])
+        write(d, "p2", "2026-01-01T00:05:00Z", [row("k", [1.0, 1.0], [0.5, 0.5], False)])
+        k = report.load([d])["rows"][0]
+        r = k["ratio"]["fwd"]
+        expect(r["round_ids"] == ["0.0", "0.1"], f"rounds short of a peer: {r['round_ids']}")
+        expect(k["peers"]["fa2"]["fwd"].get("error_elsewhere") == "boom", "error kept")
+        expect(any("one process" in x for x in report.error_lines([k], [])), "error listed")
+
+    def run_of(value, noise_ms):
+        # flashc 1 ms every round; cudnn so that the ratio is value (1 +- noise)
+        cud = [value * (1 + e) for e in noise_ms]
+        return {"rows": [report.annotate(row("k", [1.0] * len(cud), cud))], "metas": [{}]}
+    a = run_of(0.50, [0.02, -0.02])     # 0.50 +- 2%: [0.49, 0.51]
+    b = run_of(0.515, [0.01, -0.01])    # [0.50985, 0.52015]: overlaps
+    c = run_of(0.53, [0.01, -0.01])     # [0.5247, 0.5353]: does not
+    lines, agree, total = report.compare(a, b)
+    expect((agree, total) == (1, 1) and "1/1 ratios agree" in lines[-1], "compare: overlap")
+    expect("0/1 of run B inside" in lines[-1], "compare: B outside A +- noise A")
+    lines, agree, total = report.compare(a, c)
+    expect((agree, total) == (0, 1), "compare: no overlap")
+    lines, agree, total = report.compare(a, run_of(0.505, [0.0]))
+    expect(agree == 1 and "1/1 of run B inside" in lines[-1], "compare: one round, inside")
 
 
 # ----------------------------------------------------------------- main ----

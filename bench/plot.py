@@ -20,7 +20,11 @@ possibly written by separate commands: they are merged). Writes to OUT_DIR:
                        the grid at fixed B·N), OOM marked
   compile.png          flashc's ahead-of-time compile against Flex's first call
 With --compare: compare.md, whether run B reproduces run A's ratios within
-the noise each reports.
+the noise the two runs report. Criterion (report.CRITERION): a ratio agrees
+when |A - B| <= noise_A·A + noise_B·B, i.e. the intervals A ± noise A and
+B ± noise B overlap; the stricter count (B inside A ± noise A) is given too.
+A run's files (its parts, and each part's two processes) are merged: the
+rounds of a row measured by several processes are pooled.
 """
 
 import argparse
@@ -281,6 +285,7 @@ def main(argv=None):
         with open(path, "w") as f:
             f.write(f"# Run B ({args.compare[1]}) against run A ({args.compare[0]})\n\n")
             f.write("\n".join(lines) + "\n")
+        print(f"criterion: {report.CRITERION}")
         print(lines[-1] if total else "no common rows")
         print(f"wrote {path}")
         if not args.results:

@@ -8,8 +8,8 @@ so that the GPU machine (bench.py) and the build machine (plot.py) share it.
 
 RESULTS are bench-*.json files written by bench.py, or directories holding
 them (each section may have been run by its own command: they are merged).
---compare checks that run B reproduces run A's ratios within the noise each
-run reports (see `compare`).
+--compare checks that run B reproduces run A's ratios within the noise the
+two runs report (see `compare`, `CRITERION`).
 
 FLOPs (the FlashAttention convention, per batch entry and head):
   full     fwd = 4 N^2 d
@@ -107,25 +107,66 @@ def percentile(xs, p):
 
 
 def summarize(rounds_ms, flops=None):
-    """Statistics of one measurement: rounds_ms is a list (one per round) of
-    lists of per-call times in ms. The median pools every sample; each
-    round also keeps its own median (for the ratio noise)."""
+    """Statistics of one measurement in one process: rounds_ms is a list
+    (one per round) of lists of per-call times in ms. Each round keeps its
+    own median; the measurement's time (median_ms) is the median of the
+    round medians, the same statistic whether the rounds come from one
+    process or are merged from several (`merge_measures`). min/p10/p90 pool
+    the calls."""
     pooled = [x for r in rounds_ms for x in r]
     if not pooled:
         return None
-    med = median(pooled)
     out = {
-        "median_ms": med,
+        "round_median_ms": [median(r) for r in rounds_ms if r],
+        "round_n": [len(r) for r in rounds_ms if r],
         "min_ms": min(pooled),
         "p10_ms": percentile(pooled, 10),
         "p90_ms": percentile(pooled, 90),
         "n": len(pooled),
-        "round_median_ms": [median(r) for r in rounds_ms if r],
-        "round_n": [len(r) for r in rounds_ms],
     }
+    out["median_ms"] = median(out["round_median_ms"])
     if flops is not None:
-        out["tflops"] = tflops(flops, med)
+        out["tflops"] = tflops(flops, out["median_ms"])
         out["round_tflops"] = [tflops(flops, m) for m in out["round_median_ms"]]
+    return out
+
+
+def has_rounds(m):
+    return isinstance(m, dict) and bool(m.get("round_median_ms"))
+
+
+def merge_measures(parts, flops=None):
+    """One measurement from its records in several processes (each a
+    `summarize` dict, tagged with "round_ids"): the rounds are pooled,
+    median_ms is the median of all round medians; min is the smallest call,
+    p10/p90 the envelope of the processes' (the calls themselves are not
+    stored)."""
+    parts = [m for m in parts if has_rounds(m)]
+    if not parts:
+        return None
+    out = {"round_median_ms": [], "round_n": [], "round_ids": [], "round_tflops": []}
+    for m in parts:
+        k = len(m["round_median_ms"])
+        out["round_median_ms"] += m["round_median_ms"]
+        out["round_n"] += list(m.get("round_n") or [None] * k)
+        out["round_ids"] += list(m.get("round_ids") or [f"0.{i}" for i in range(k)])
+        rt = m.get("round_tflops") or []
+        out["round_tflops"] += [rt[i] if i < len(rt) else None for i in range(k)]
+    out["median_ms"] = median(out["round_median_ms"])
+    out["min_ms"] = min(m["min_ms"] for m in parts if m.get("min_ms") is not None) \
+        if any(m.get("min_ms") is not None for m in parts) else None
+    p10 = [m["p10_ms"] for m in parts if m.get("p10_ms") is not None]
+    p90 = [m["p90_ms"] for m in parts if m.get("p90_ms") is not None]
+    out["p10_ms"] = min(p10) if p10 else None
+    out["p90_ms"] = max(p90) if p90 else None
+    out["n"] = sum(m.get("n") or 0 for m in parts)
+    if flops is not None:
+        out["tflops"] = tflops(flops, out["median_ms"])
+        out["round_tflops"] = [tflops(flops, x) for x in out["round_median_ms"]]
+    elif out["round_tflops"] and all(x is not None for x in out["round_tflops"]):
+        # No FLOPs at hand: recovered from any round (t = FLOPs / ms).
+        fl = out["round_tflops"][0] * out["round_median_ms"][0] * 1e9
+        out["tflops"] = tflops(fl, out["median_ms"])
     return out
 
 
@@ -149,33 +190,57 @@ def round_tflops_of(row, peer, pss):
     return m.get("round_tflops") or []
 
 
+def rounds_by_id(row, peer, pss):
+    """{round id: TFLOP/s} of one measurement. A round id is "P.R": round R
+    of process P (the P-th file of the run that holds the row; 0 when the
+    measurement was not merged)."""
+    m = row.get("peers", {}).get(peer, {}).get(pss)
+    if not isinstance(m, dict):
+        return {}
+    rt = m.get("round_tflops") or []
+    ids = m.get("round_ids") or [f"0.{i}" for i in range(len(rt))]
+    return {i: t for i, t in zip(ids, rt) if t is not None}
+
+
 def ratio(row, pss):
-    """flashc's TFLOP/s over the best peer's on this row and pass. Per round,
-    the ratio of that round's medians; `value` is the ratio of the pooled
-    medians, `lo`/`hi` the smallest and largest round ratio, `noise` half
-    their range relative to `value` (None with one round)."""
+    """flashc's TFLOP/s over the best peer's on this row and pass.
+
+    value: flashc's TFLOP/s over the best peer's, each from the median of
+    its round medians over every round of every process.
+    rounds: per round, flashc's TFLOP/s over the best peer's in that round;
+    only rounds in which flashc and every peer with a figure on this row
+    were measured count (a round short of a peer would compare against
+    other peers). lo/hi: the smallest and largest round ratio.
+    noise: the largest distance of a round ratio from `value`, relative to
+    `value`: every counted round lies within value x (1 +- noise). None
+    with fewer than two rounds. processes: how many processes the counted
+    rounds come from."""
     fc = tflops_of(row, "flashc", pss)
     best, best_peer = None, None
+    peers = []
     for p in peer_names(row):
         t = tflops_of(row, p, pss)
-        if t is not None and (best is None or t > best):
-            best, best_peer = t, p
+        if t is not None:
+            peers.append(p)
+            if best is None or t > best:
+                best, best_peer = t, p
     if fc is None or best is None:
         return None
-    out = {"value": fc / best, "best_peer": best_peer, "best_tflops": best,
-           "flashc_tflops": fc, "rounds": [], "lo": None, "hi": None,
-           "noise": None}
-    fr = round_tflops_of(row, "flashc", pss)
-    per_peer = {p: round_tflops_of(row, p, pss) for p in peer_names(row)}
-    for r in range(len(fr)):
-        peers_r = [v[r] for v in per_peer.values()
-                   if len(v) > r and v[r] is not None]
-        if fr[r] is not None and peers_r:
-            out["rounds"].append(fr[r] / max(peers_r))
+    value = fc / best
+    out = {"value": value, "best_peer": best_peer, "best_tflops": best,
+           "flashc_tflops": fc, "rounds": [], "round_ids": [], "lo": None,
+           "hi": None, "noise": None, "processes": 0}
+    fr = rounds_by_id(row, "flashc", pss)
+    per_peer = [rounds_by_id(row, p, pss) for p in peers]
+    for rid, t in fr.items():
+        if all(rid in pp for pp in per_peer):
+            out["rounds"].append(t / max(pp[rid] for pp in per_peer))
+            out["round_ids"].append(rid)
     if out["rounds"]:
         out["lo"], out["hi"] = min(out["rounds"]), max(out["rounds"])
+        out["processes"] = len({rid.split(".")[0] for rid in out["round_ids"]})
         if len(out["rounds"]) > 1:
-            out["noise"] = 0.5 * (out["hi"] - out["lo"]) / out["value"]
+            out["noise"] = max(abs(x - value) for x in out["rounds"]) / value
     return out
 
 
@@ -188,29 +253,113 @@ def annotate(row):
 
 # -------------------------------------------------------------- loading ----
 
+def _timed(row):
+    return any(has_rounds(m) for pm in (row.get("peers") or {}).values()
+               if isinstance(pm, dict) for m in pm.values())
+
+
+def merge_rows(items):
+    """One row from its records in several processes of a run: items is a
+    list of (process index, row), earliest process first. Per peer and
+    pass the rounds of every process are pooled (`merge_measures`; a round
+    id "P.R" says which process and round); a pass that failed in one
+    process but has figures from another keeps the figures and the error
+    as "error_elsewhere". The rest of the row (Flex's first-call times,
+    peak memory) is the earliest timed process's: later processes read
+    inductor's on-disk cache. A failed output check in any process fails
+    the row."""
+    timed = [(pi, r) for pi, r in items if _timed(r)]
+    base = (timed or items)[0][1]
+    row = json.loads(json.dumps(base))
+    if not timed:
+        return row
+    flops = row.get("flops") or {}
+    names = []
+    for _, r in items:
+        names += [n for n in (r.get("peers") or {}) if n not in names]
+    peers = {}
+    for name in names:
+        passes = []
+        for _, r in items:
+            passes += [p for p in ((r.get("peers") or {}).get(name) or {}) if p not in passes]
+        peers[name] = {}
+        for pss in passes:
+            recs = [(pi, r["peers"][name][pss]) for pi, r in items
+                    if pss in ((r.get("peers") or {}).get(name) or {})]
+            data = []
+            for pi, m in recs:
+                if has_rounds(m):
+                    m = dict(m)
+                    m["round_ids"] = [f"{pi}.{i}" for i in range(len(m["round_median_ms"]))]
+                    data.append(m)
+            others = [m for _, m in recs if not has_rounds(m)]
+            if data:
+                mm = merge_measures(data, flops.get(pss))
+                errs = [m for m in others if isinstance(m, dict)
+                        and (m.get("error") or m.get("oom"))]
+                if errs:
+                    mm["error_elsewhere"] = errs[0].get("error") or "out of memory"
+                peers[name][pss] = mm
+            else:
+                peers[name][pss] = others[0]
+    row["peers"] = peers
+    for _, r in items:
+        for name, c in (r.get("check") or {}).items():
+            mine = (row.get("check") or {}).get(name)
+            if isinstance(c, dict) and c.get("ok") is False and \
+                    not (isinstance(mine, dict) and mine.get("ok") is False):
+                row.setdefault("check", {})[name] = c
+    if any(r.get("correct") is False for _, r in items):
+        row["correct"] = False
+    errors = []
+    for _, r in items:
+        if r.get("error") and r["error"] not in errors:
+            errors.append(r["error"])
+    if errors:
+        row["error"] = "; ".join(errors)
+    cuts = [r["rounds_cut"] for _, r in items if r.get("rounds_cut")]
+    if cuts:
+        row["rounds_cut"] = "; ".join(cuts)
+    row["processes"] = [pi for pi, _ in timed]
+    row["rounds"] = sum(r.get("rounds") or 0 for _, r in timed)
+    row["seconds_by_process"] = [r.get("seconds") for _, r in items]
+    return row
+
+
 def load(paths):
     """Merges bench-*.json files (or directories of them) into one run:
-    {"metas": [...], "rows": [...], "compile_times": {...}|None}. A row
-    measured twice (same key, e.g. a section rerun) keeps the last one."""
+    {"metas": [...], "rows": [...], "compile_times": {...}|None}. The files
+    are the parts and processes of ONE run: a row found in several files
+    (the same key: the same configuration measured by two processes) is
+    merged, its rounds pooled (`merge_rows`). Files are taken in the order
+    of their start date; a file's index in that order is its process index
+    in the round ids."""
     files = []
     for p in paths:
         if os.path.isdir(p):
             files += sorted(glob.glob(os.path.join(p, "bench-*.json")))
         else:
             files.append(p)
-    metas, rows, compile_times = [], {}, None
+    loaded = []
     for f in files:
         with open(f) as fh:
             data = json.load(fh)
         meta = dict(data.get("meta", {}))
         meta["file"] = os.path.basename(f)
+        meta["path"] = f
+        loaded.append((meta, data))
+    loaded.sort(key=lambda x: x[0].get("date") or "")  # stable: ties keep file order
+    metas, by_key, compile_times = [], {}, None
+    for pi, (meta, data) in enumerate(loaded):
+        meta["process"] = pi
         metas.append(meta)
         for r in data.get("rows", []):
-            rows[r.get("key") or json.dumps(r, sort_keys=True)] = annotate(r)
+            by_key.setdefault(r.get("key") or json.dumps(r, sort_keys=True), []).append((pi, r))
         if data.get("compile_times"):
             compile_times = data["compile_times"]
-    return {"metas": metas, "rows": list(rows.values()),
-            "compile_times": compile_times, "files": files}
+    rows = [annotate(merge_rows(items)) for items in by_key.values()]
+    return {"metas": metas, "rows": rows, "compile_times": compile_times,
+            "files": [m["path"] for m in metas]}
 
 
 # ------------------------------------------------------------- markdown ----
@@ -487,7 +636,7 @@ def summary_lines(rows):
             out.append(f"- {section} {PASS_TITLE[pss]}: flashc / best peer "
                        f"geometric mean {gm:.2f}, range {min(vals):.2f}-{max(vals):.2f}, "
                        f"flashc ahead on {wins}/{len(vals)} rows"
-                       + (f"; round-to-round noise median ±{100 * median(noises):.1f}%, "
+                       + (f"; noise (every round within ±) median ±{100 * median(noises):.1f}%, "
                           f"max ±{100 * max(noises):.1f}%" if noises else ""))
     bad = [r["key"] for r in rows if (r.get("check", {}).get("flashc") or {}).get("ok") is False]
     if bad:
@@ -509,11 +658,13 @@ def error_lines(rows, metas):
         key = r.get("key")
         for p, m in r.get("peers", {}).items():
             for pss, x in (m or {}).items():
-                if isinstance(x, dict) and "error" in x:
-                    msg = x["error"]
+                if isinstance(x, dict) and ("error" in x or "error_elsewhere" in x):
+                    msg = x.get("error") or x["error_elsewhere"]
                     for pre in ("setup: ", "check: "):
                         if msg.startswith(pre):
                             msg = msg[len(pre):]
+                    if "error" not in x:
+                        msg = "(one process; figures from the others) " + msg
                     add(msg, p, key)
         for p, c in r.get("check", {}).items():
             if isinstance(c, dict) and "error" in c:
@@ -534,6 +685,29 @@ def error_lines(rows, metas):
     return out
 
 
+def rounds_line(rows):
+    """How many rounds and processes the ratios rest on."""
+    shapes = {}
+    for r in rows:
+        for pss in PASSES:
+            x = (r.get("ratio") or {}).get(pss)
+            if x:
+                shapes.setdefault((x.get("processes") or 0, len(x.get("rounds") or [])),
+                                  []).append(f"{r['key']} {pss}")
+    if not shapes:
+        return ""
+    common = max(shapes, key=lambda k: len(shapes[k]))
+    s = (f"Rounds: {len(shapes[common])} ratios from {common[1]} rounds in "
+         f"{common[0]} process{'es' if common[0] != 1 else ''}")
+    others = sorted(k for k in shapes if k != common)
+    for k in others:
+        keys = shapes[k]
+        s += (f"; {len(keys)} from {k[1]} rounds in {k[0]} "
+              f"process{'es' if k[0] != 1 else ''} ({', '.join(keys[:4])}"
+              + (f" and {len(keys) - 4} more" if len(keys) > 4 else "") + ")")
+    return s + "."
+
+
 def markdown(run):
     rows, metas = run["rows"], run["metas"]
     m0 = metas[0] if metas else {}
@@ -544,14 +718,24 @@ def markdown(run):
         "bf16. TFLOP/s = FLOPs / median time; FLOPs by the FlashAttention "
         "convention (fwd 4·B·H·N²·d, half if causal; bwd 2.5x fwd; fwd+bwd 3.5x "
         "fwd; block-sparse and window rows count only the kept (i, j) pairs). "
-        "Times from CUDA events around each call, after warm-up, median of "
-        "every call over the rounds; inputs random normal, rotated between "
+        "Times from CUDA events around each call, after warm-up; inputs "
+        "random normal, rotated between "
         "several copies when one set would fit in 2x L2. Forward passes run "
         "with inputs that require grad (training). "
         "ratio = flashc / best peer (best of FA2, cuDNN, Flex and math on that "
-        "row); ± = half the range of the per-round ratios (noise). "
+        "row). A measurement's time is the median over its rounds of each "
+        "round's median call. A round times every row once (peers "
+        "interleaved within a row); bench/run_bench.sh runs each part as two "
+        "processes (the second sweeps the rows in reverse order, on fresh "
+        "inputs) and the report pools their rounds (the Rounds line says how "
+        "many each ratio rests on). ± (noise) = the largest distance of one round's ratio "
+        "(flashc / best peer in that round) from the ratio shown, relative to "
+        "it: every round of every process lies within ratio ± noise. "
         "Every output was checked against an fp32 reference (and flashc's "
         "against each peer's) before timing.", ""]
+    rl = rounds_line(rows)
+    if rl:
+        lines += [rl, ""]
     s = summary_lines(rows)
     if s:
         lines += ["## Summary", ""] + s + [""]
@@ -568,38 +752,53 @@ def markdown(run):
 
 # -------------------------------------------------------------- compare ----
 
+CRITERION = ("agree: |A - B| <= noise_A·A + noise_B·B, i.e. the intervals "
+             "A ± noise A and B ± noise B overlap (a ratio with one round has no "
+             "noise: its interval is its value)")
+
+
 def compare(run_a, run_b):
-    """Does run B reproduce run A's ratios? For each row and pass measured
-    in both: the two runs' round-ratio intervals [lo, hi] overlap (then B
-    reproduces A within the noise they report), and the relative difference
-    of the ratios. Returns (lines, n_within, n_total)."""
+    """Does run B reproduce run A's ratios within the noise the runs report?
+    For each row and pass measured in both: they agree when A ± noise A and
+    B ± noise B overlap (`CRITERION`). Also counted: B's ratio inside
+    A ± noise A (the stricter reading), and the relative difference.
+    Returns (lines, n_agree, n_total)."""
     a = {r["key"]: r for r in run_a["rows"] if r.get("ratio")}
     b = {r["key"]: r for r in run_b["rows"] if r.get("ratio")}
-    lines = ["| row | pass | ratio A | ratio B | diff | noise A | noise B | within |",
-             "|---|---|---|---|---|---|---|---|"]
-    within = total = 0
+    lines = [f"Criterion: {CRITERION}. noise: every round of the run lies within "
+             "ratio ± noise (bench/README.md).", "",
+             "| row | pass | ratio A | ratio B | diff | noise A | noise B | agree | B in A ± noise A |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    agree = inside = total = 0
     diffs = []
+
+    def nz(r):
+        return r["noise"] * r["value"] if r.get("noise") is not None else 0.0
+
+    def ncell(r):
+        return f"±{100 * r['noise']:.1f}%" if r.get("noise") is not None else "none"
     for key in sorted(set(a) & set(b)):
         for pss in PASSES:
             ra, rb = a[key]["ratio"].get(pss), b[key]["ratio"].get(pss)
             if not ra or not rb:
                 continue
             total += 1
-            diff = abs(ra["value"] - rb["value"]) / (0.5 * (ra["value"] + rb["value"]))
-            diffs.append(diff)
-            lo_a, hi_a = ra.get("lo") or ra["value"], ra.get("hi") or ra["value"]
-            lo_b, hi_b = rb.get("lo") or rb["value"], rb.get("hi") or rb["value"]
-            ok = lo_a <= hi_b and lo_b <= hi_a
-            within += ok
+            gap = abs(ra["value"] - rb["value"])
+            diffs.append(gap / (0.5 * (ra["value"] + rb["value"])))
+            ok = gap <= nz(ra) + nz(rb)
+            ins = gap <= nz(ra)
+            agree += ok
+            inside += ins
             lines.append(f"| {key} | {pss} | {ra['value']:.3f} | {rb['value']:.3f} | "
-                         f"{100 * diff:.1f}% | {fmt_ratio(ra).split(' ', 1)[-1]} | "
-                         f"{fmt_ratio(rb).split(' ', 1)[-1]} | {'yes' if ok else 'NO'} |")
+                         f"{100 * diffs[-1]:.1f}% | {ncell(ra)} | {ncell(rb)} | "
+                         f"{'yes' if ok else 'NO'} | {'yes' if ins else 'no'} |")
     if diffs:
         lines.append("")
-        lines.append(f"{within}/{total} ratios of run B within run A's noise "
-                     f"(round intervals overlap); median difference "
+        lines.append(f"{agree}/{total} ratios agree within the noise the two runs "
+                     f"report (A ± noise A and B ± noise B overlap); {inside}/{total} "
+                     f"of run B inside A ± noise A; median difference "
                      f"{100 * median(diffs):.1f}%, max {100 * max(diffs):.1f}%.")
-    return lines, within, total
+    return lines, agree, total
 
 
 def main(argv=None):
