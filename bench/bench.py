@@ -38,11 +38,16 @@ Every output (flashc's and each peer's) is checked against an fp32
 reference on two (batch, head) slices, and flashc's full outputs against
 each peer's, before anything is timed. Timing: CUDA events around each call,
 warm-up first, then calls in chunks started behind a short GPU sleep (so
-the host is ahead and launch gaps are not timed), median of every call over
---repeat rounds; round 1 runs row after row, each later round sweeps every
-row of the run again (minutes later), peers interleaved within a row, so the
-spread of the per-round ratios includes drift; input sets rotated when
-one set would fit in 2x L2; inputs random normal. FLOPs per the
+the host is ahead and launch gaps are not timed; Python's collector off),
+--target-s seconds of calls per measurement and round; a measurement's time
+is the median over its rounds of each round's median call. Round 1 runs row
+after row, each later round sweeps every row of the run again (minutes
+later), peers interleaved within a row; bench/run_bench.sh runs every part
+as two such processes (the second with --reverse, fresh inputs) and
+bench/report.py pools their rounds, so the spread of the per-round ratios
+(the noise) includes drift within a run and between processes. Input sets
+rotated when one set would fit in 2x L2; inputs random normal (a layout is
+seeded by its row: the same in every process and rerun). FLOPs per the
 FlashAttention convention (bench/report.py). Each peer, configuration and
 pass runs in its own try/except: an error is recorded and the run goes on.
 
@@ -62,6 +67,7 @@ import subprocess
 import sys
 import time
 import traceback
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -146,6 +152,17 @@ def plan(args):
     for r in rows:
         r["key"] = row_key(r)
     return rows
+
+
+def sweep_order(rows, reverse):
+    """The order rows are measured in, every round: as planned, or (the
+    second process of a part) the timed rows (grid, sparse) reversed, so that
+    no row is always measured at the same point of the run. Compile and
+    memory rows stay first."""
+    if not reverse:
+        return rows
+    timed = [r for r in rows if r["section"] in ("grid", "sparse")]
+    return [r for r in rows if r["section"] not in ("grid", "sparse")] + timed[::-1]
 
 
 def row_key(r):
@@ -342,8 +359,21 @@ def failed_passes(e, stage=None):
     return {p: dict(rec) for p in report.PASSES}
 
 
+# Fewest timed calls of one measurement in one round, by the duration of
+# one call (ms): the median of 3 calls of 50 ms or more is as steady as
+# the calls themselves (SDPA math at N = 16k: p10-p90 within 0.5 %).
+REPS_MIN = ((10.0, 10), (50.0, 5), (float("inf"), 3))
+
+
+def reps_min(per_ms):
+    return next(n for limit, n in REPS_MIN if per_ms < limit)
+
+
 class Timing:
-    """Warm-up, then timed calls in chunks; returns per-call ms."""
+    """Warm-up, then timed calls in chunks; returns per-call ms. Python's
+    garbage collector is off meanwhile (as in timeit): a full collection
+    is a host pause of a tenth of a second, and it could fall between two
+    kernels of one timed call."""
 
     def __init__(self, dev, args):
         self.dev = dev
@@ -360,6 +390,15 @@ class Timing:
         return s.elapsed_time(e)
 
     def run(self, fns, first_round=True):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(fns, first_round)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _run(self, fns, first_round):
         n = len(fns)
         self.dev.sync()
         warm_min, warm_s = (2, 0.05) if first_round else (1, 0.02)
@@ -370,8 +409,8 @@ class Timing:
             if i >= warm_min and (time.perf_counter() - t0 >= warm_s or i >= 50):
                 break
         per = min(est[1:]) if len(est) > 1 else est[0]  # the first call may be slow
-        lo = 10 if per < 20 else (5 if per < 200 else 3)
-        reps = max(lo, min(self.reps_max, int(self.target_s * 1e3 / max(per, 1e-3))))
+        reps = max(reps_min(per),
+                   min(self.reps_max, int(self.target_s * 1e3 / max(per, 1e-3))))
         samples = []
         while len(samples) < reps:
             k = min(self.chunk, reps - len(samples))
@@ -619,8 +658,11 @@ class Case:
         self.kept_pairs = None
         if row["mask"] == "layout":
             mq = -(-N // BLOCK)
+            # The layout belongs to the row, not to the run: the same in
+            # both processes of a part and in a rerun (inputs do differ).
             gl = torch.Generator()
-            gl.manual_seed(seed + 1)
+            row["layout_seed"] = zlib.crc32(row["key"].encode())
+            gl.manual_seed(row["layout_seed"])
             lay = torch.rand(B, H, mq, mq, generator=gl) < row["density"]
             lay |= torch.eye(mq, dtype=torch.bool)
             self.layout_host = lay.to(torch.uint8).contiguous()
@@ -1066,7 +1108,7 @@ def start_row(row, args, dev, fc, seed):
         except Exception as e:  # noqa: BLE001
             row["peers"]["flashc_dense"] = failed_passes(e, "setup")
     st = RowState(row, case, peers, Timing(dev, args))
-    st.seconds = time.perf_counter() - t_row
+    st.seconds = row["setup_seconds"] = time.perf_counter() - t_row
     return st
 
 
@@ -1109,6 +1151,7 @@ def summarize_row(st):
                     got, row["flops"][pss])
     row["rounds"] = st.rounds
     row["seconds"] = st.seconds
+    row["round_seconds"] = list(st.round_seconds)
     report.annotate(row)
 
 
@@ -1201,6 +1244,7 @@ def gpu_meta(dev, args):
     else:
         meta["gpu"] = "cpu (self-test)"
     meta["driver"] = smi("driver_version")
+    meta["gpu_id"] = smi("uuid,serial,pci.bus_id")  # is a rerun on the same GPU?
     meta["clocks_start"] = smi("clocks.sm,clocks.max.sm,clocks.mem,temperature.gpu,"
                                "power.draw,power.limit,pstate", header=True)
     commit = os.environ.get("FLASHC_COMMIT")
@@ -1284,7 +1328,11 @@ def run(args):
     except Exception as e:  # noqa: BLE001
         meta["errors"].append(f"flashc runtime: {err_text(e)}")
         log(f"flashc runtime not loaded: {err_text(e)}")
-    rows = plan(args)
+    rows = sweep_order(plan(args), args.reverse)
+    meta["order"] = "reverse" if args.reverse else "forward"
+    meta["timing"] = {"target_s": args.target_s, "reps_max": args.reps_max,
+                      "reps_min": [list(x) for x in REPS_MIN[:-1]] + [[None, REPS_MIN[-1][1]]],
+                      "repeat": args.repeat}
     if fc is not None and not args.stub_flashc:
         meta["kernel_stats"] = {}
         for name in kernel_dirs_needed(rows, args):
@@ -1308,6 +1356,14 @@ def run(args):
         except Exception as e:  # noqa: BLE001
             meta["errors"].append(f"flex warm-up: {err_text(e)}")
             log(f"flex warm-up failed: {err_text(e)}")
+    # Everything alive now (torch, inductor, triton: ~10^6 objects) stays:
+    # out of the collector's sight, each gc.collect() of the memory probes
+    # and dev.free() takes milliseconds instead of a few tenths of a second
+    # (measured on the build machine: 0.2 s -> 0.008 s after a compile). No
+    # benchmark tensor exists yet, so none can be held by a frozen cycle.
+    gc.collect()
+    gc.freeze()
+    meta["gc_frozen"] = gc.get_freeze_count()
     done, states = [], []
 
     def over(extra=0.0):
@@ -1476,6 +1532,13 @@ def selftest():
     expect(all(x["batch"] * x["seqlen"] == TOKENS for x in rows if x["section"] == "grid"),
            "16k tokens")
     expect(all(x["heads"] * x["d"] == HIDDEN for x in rows), "hidden 2048")
+    rev = [x["key"] for x in sweep_order(rows, True)]
+    timed_keys = [x["key"] for x in rows if x["section"] in ("grid", "sparse")]
+    expect(rev[:len(rows) - len(timed_keys)] == keys[:len(rows) - len(timed_keys)]
+           and rev[len(rows) - len(timed_keys):] == timed_keys[::-1]
+           and sweep_order(rows, False) == rows, "reverse sweep: timed rows only")
+    expect([reps_min(x) for x in (0.5, 9.9, 10.0, 49.0, 50.0, 500.0)] == [10, 10, 5, 5, 3, 3],
+           "fewest calls per measurement")
     need = kernel_dirs_needed(rows, ns)
     expect("fwd_d128_layout" in need and "bwd_d128_window" in need
            and "fwd_d128_full" in need, "kernels needed")
@@ -1609,9 +1672,14 @@ def parse_args(argv=None):
                          "to the layout")
     ap.add_argument("--repeat", type=int, default=2,
                     help="rounds: each times every row of this run once more (peers "
-                         "interleaved within a row); the ratio noise is their spread")
-    ap.add_argument("--target-s", type=float, default=0.2,
-                    help="timed seconds per measurement per round (within rep bounds)")
+                         "interleaved within a row); the ratio noise is their spread, "
+                         "pooled with the other process's (bench/run_bench.sh)")
+    ap.add_argument("--reverse", action="store_true",
+                    help="sweep the timed rows in reverse order (the second process "
+                         "of a part)")
+    ap.add_argument("--target-s", type=float, default=0.1,
+                    help="timed seconds per measurement per round (at least 10, 5 or 3 "
+                         "calls below 10 ms, 50 ms and above; at most --reps-max)")
     ap.add_argument("--reps-max", type=int, default=100)
     ap.add_argument("--budget", type=float, default=470.0,
                     help="seconds: rows not started by then are recorded as skipped")
