@@ -7,9 +7,10 @@
 #                      [--part-limit SECONDS] [-- BENCH_ARGS...]
 #
 # PART (one device command each: every part ends within --part-limit):
-#   grid-d64    the FA3-paper grid at d = 64   (~3.5 min, estimated)
+#   grid-d64    the FA3-paper grid at d = 64   (~3.5 min, estimated:
+#               bench/README.md, "Device time")
 #   grid-d128   the FA3-paper grid at d = 128  (~3.5 min)
-#   rest        block-sparse + window, memory, compile  (~2.5 min)
+#   rest        block-sparse + window, memory, compile  (~3 min)
 #   all         the three above, one after the other (default; ~10 min)
 # Each part runs bench.py twice, one process after the other (--processes,
 # default 2): the first sweeps the rows in order, the second in reverse
@@ -56,7 +57,7 @@ while [ $# -gt 0 ]; do
     --budget) budget="$2"; shift 2 ;;
     --part-limit) part_limit="$2"; shift 2 ;;
     --processes) processes="$2"; shift 2 ;;
-    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "run_bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
