@@ -1726,7 +1726,7 @@ def main(argv=None):
     if args.selftest:
         return selftest()
     if args.dry_run:
-        return dry_run(args, plan(args))
+        return dry_run(args, sweep_order(plan(args), args.reverse))
     signal.signal(signal.SIGTERM, _on_signal)
     return run(args)
 
