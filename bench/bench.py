@@ -360,8 +360,9 @@ def failed_passes(e, stage=None):
 
 
 # Fewest timed calls of one measurement in one round, by the duration of
-# one call (ms): the median of 3 calls of 50 ms or more is as steady as
-# the calls themselves (SDPA math at N = 16k: p10-p90 within 0.5 %).
+# one call (ms). Only SDPA math takes 50 ms or more a call; in session 2
+# those calls' p10-p90 spread was 0.2 % (median), 1.8 % at most, so the
+# median of 3 is as steady as the calls.
 REPS_MIN = ((10.0, 10), (50.0, 5), (float("inf"), 3))
 
 
@@ -371,9 +372,9 @@ def reps_min(per_ms):
 
 class Timing:
     """Warm-up, then timed calls in chunks; returns per-call ms. Python's
-    garbage collector is off meanwhile (as in timeit): a full collection
-    is a host pause of a tenth of a second, and it could fall between two
-    kernels of one timed call."""
+    garbage collector is off meanwhile (as in timeit): a collection pauses
+    the host, and the pause could fall between two kernels of one timed
+    call."""
 
     def __init__(self, dev, args):
         self.dev = dev
