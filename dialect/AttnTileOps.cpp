@@ -94,3 +94,33 @@ LogicalResult TileSoftmaxUpdateOp::verify() {
                          << " rows, like the score tile";
   return success();
 }
+
+/// A 1-D tile read at each row of \p tile (its column when \p transposed)
+/// must have that many elements.
+static LogicalResult verifyPerLineTile(Operation *op, MemRefType tile,
+                                       MemRefType line, StringRef name,
+                                       bool transposed) {
+  if (failed(verifyStaticTiles(op, {tile, line})))
+    return failure();
+  int64_t expected = tile.getDimSize(transposed ? 1 : 0);
+  if (line.getDimSize(0) != expected)
+    return op->emitOpError()
+           << name << " must have one element per "
+           << (transposed ? "column" : "row") << " of the tile (" << expected
+           << "), got " << line.getDimSize(0);
+  return success();
+}
+
+LogicalResult TileExpLseOp::verify() {
+  return verifyPerLineTile(*this, getScores().getType(), getLse().getType(),
+                           "lse", getTransposed());
+}
+
+LogicalResult TileSoftmaxGradOp::verify() {
+  if (getProbs().getType().getShape() != getGrads().getType().getShape())
+    return emitOpError() << "probs and grads must have the same shape, got "
+                         << getProbs().getType() << " and "
+                         << getGrads().getType();
+  return verifyPerLineTile(*this, getGrads().getType(), getRowdot().getType(),
+                           "rowdot", getTransposed());
+}

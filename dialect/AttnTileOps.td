@@ -23,7 +23,11 @@ def Attn_GlobalTensor : MemRefRankOf<[F16, BF16, F32], [3, 4]>;
 class Attn_TileOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<"tile." # mnemonic, traits>;
 
-// Where a score tile sits: batch, query head, first row, first column.
+// Where a score tile sits: batch, query head, first query row0, first key
+// col0. Ops on score tiles take a `transposed` flag: the tile then holds S^T
+// (element (r, c) is the score of query row0 + c and key col0 + r, and 1-D
+// per-query operands are read at the column), the backward dK/dV kernel's
+// layout, in which the key rows its accumulators own are the tile's rows.
 defvar Attn_TileCoords = (ins Index:$batch, Index:$head, Index:$row0,
                                Index:$col0);
 defvar Attn_TileCoordsFormat =
@@ -134,7 +138,8 @@ def Attn_TileMatmulOp : Attn_TileOp<"matmul"> {
 def Attn_TileScoreModOp : Attn_TileOp<"score_mod", [SingleBlock]> {
   let summary = "applies softcap, ALiBi and a custom score region to S";
   let description = [{
-    For every element of the score tile at `(row0 + r, col0 + c)`:
+    For every element of the score tile at `(i, j) = (row0 + r, col0 + c)`
+    (`(row0 + c, col0 + r)` when `transposed`):
     `s = c * tanh(s / c)` (softcap), then `s -= slope_h * |i + shift - j|`
     (ALiBi, `slope_h = 2^(-8 (h + 1) / heads)`), then the custom `score`
     region. Applies to every visited block, full or partial.
@@ -146,11 +151,13 @@ def Attn_TileScoreModOp : Attn_TileOp<"score_mod", [SingleBlock]> {
   }];
   let arguments = !con((ins Attn_F32Tile2D:$scores), Attn_TileCoords,
                        (ins Index:$shift, Index:$heads,
-                            OptionalAttr<F64Attr>:$softcap, UnitAttr:$alibi));
+                            OptionalAttr<F64Attr>:$softcap, UnitAttr:$alibi,
+                            UnitAttr:$transposed));
   let regions = (region AnyRegion:$score);
   let assemblyFormat = !strconcat("$scores ", Attn_TileCoordsFormat, [{
-    `shift` $shift `heads` $heads (`softcap` `(` $softcap^ `)`)?
-    (`alibi` $alibi^)? (`score` $score^)? attr-dict `:` type($scores)
+    (`transposed` $transposed^)? `shift` $shift `heads` $heads
+    (`softcap` `(` $softcap^ `)`)? (`alibi` $alibi^)? (`score` $score^)?
+    attr-dict `:` type($scores)
   }]);
 }
 
@@ -171,19 +178,21 @@ def Attn_TileScoreGradOp : Attn_TileOp<"score_grad", [SingleBlock]> {
   let arguments = !con((ins Attn_F32Tile2D:$grads, Attn_F32Tile2D:$raw),
                        Attn_TileCoords,
                        (ins Index:$shift, Index:$heads,
-                            OptionalAttr<F64Attr>:$softcap, UnitAttr:$alibi));
+                            OptionalAttr<F64Attr>:$softcap, UnitAttr:$alibi,
+                            UnitAttr:$transposed));
   let regions = (region AnyRegion:$score);
   let assemblyFormat = !strconcat("$grads `,` $raw ", Attn_TileCoordsFormat, [{
-    `shift` $shift `heads` $heads (`softcap` `(` $softcap^ `)`)?
-    (`alibi` $alibi^)? (`score` $score^)? attr-dict `:` type($grads) `,`
-    type($raw)
+    (`transposed` $transposed^)? `shift` $shift `heads` $heads
+    (`softcap` `(` $softcap^ `)`)? (`alibi` $alibi^)? (`score` $score^)?
+    attr-dict `:` type($grads) `,` type($raw)
   }]);
 }
 
 def Attn_TileMaskOp : Attn_TileOp<"mask", [SingleBlock]> {
   let summary = "sets masked scores of a partial block to -inf";
   let description = [{
-    Keeps `(i, j) = (row0 + r, col0 + c)` iff `i < seq_q`, `j < seq_k`, and,
+    Keeps `(i, j) = (row0 + r, col0 + c)` (`(row0 + c, col0 + r)` when
+    `transposed`) iff `i < seq_q`, `j < seq_k`, and,
     where present, `j <= i + shift` (causal),
     `i + shift - left <= j <= i + shift + right` (window) and the custom
     `mask` region; every other element becomes -inf. Emitted only on blocks
@@ -198,10 +207,11 @@ def Attn_TileMaskOp : Attn_TileOp<"mask", [SingleBlock]> {
                        (ins Index:$shift, Index:$seq_q, Index:$seq_k,
                             UnitAttr:$causal,
                             OptionalAttr<I64Attr>:$window_left,
-                            OptionalAttr<I64Attr>:$window_right));
+                            OptionalAttr<I64Attr>:$window_right,
+                            UnitAttr:$transposed));
   let regions = (region AnyRegion:$mask);
   let assemblyFormat = !strconcat("$scores ", Attn_TileCoordsFormat, [{
-    `shift` $shift `bounds` ` ` `[` $seq_q `,` $seq_k `]` (`causal` $causal^)?
+    (`transposed` $transposed^)? `shift` $shift `bounds` ` ` `[` $seq_q `,` $seq_k `]` (`causal` $causal^)?
     (`window` `(` $window_left^ `,` $window_right `)`)? (`mask` $mask^)?
     attr-dict `:` type($scores)
   }]);
@@ -238,7 +248,8 @@ def Attn_TileSoftmaxUpdateOp : Attn_TileOp<"softmax_update"> {
 def Attn_TileDropoutOp : Attn_TileOp<"dropout"> {
   let summary = "drops probabilities with chance p and rescales the rest";
   let description = [{
-    Element `(i, j) = (row0 + r, col0 + c)` is kept iff the Philox4x32-10
+    Element `(i, j) = (row0 + r, col0 + c)` (`(row0 + c, col0 + r)` when
+    `transposed`) is kept iff the Philox4x32-10
     uniform `u(seed, offset, batch * heads + head, i, j) >= p` (key = seed,
     counter = (j, i, batch * heads + head, offset), `u = (word0 >> 8) 2^-24`),
     and is then multiplied by `1 / (1 - p)`; otherwise it becomes 0. The
@@ -251,9 +262,9 @@ def Attn_TileDropoutOp : Attn_TileOp<"dropout"> {
   }];
   let arguments = !con((ins Attn_F32Tile2D:$probs), Attn_TileCoords,
                        (ins Index:$heads, I64:$seed, I64:$offset,
-                            F64Attr:$prob));
+                            F64Attr:$prob, UnitAttr:$transposed));
   let assemblyFormat = !strconcat("$probs ", Attn_TileCoordsFormat, [{
-    `heads` $heads `seed` $seed `offset` $offset `prob` `(` $prob `)`
+    (`transposed` $transposed^)? `heads` $heads `seed` $seed `offset` $offset `prob` `(` $prob `)`
     attr-dict `:` type($probs)
   }]);
 }
@@ -299,32 +310,40 @@ def Attn_TileExpLseOp : Attn_TileOp<"exp_lse"> {
   let description = [{
     `S[r, c] = exp(S[r, c] - lse[r])`, and 0 where `S[r, c]` or `lse[r]` is
     -inf: the backward pass's recomputation of the probabilities from the
-    forward pass's log-sum-exp.
+    forward pass's log-sum-exp. With `transposed` the tile holds S^T and
+    `lse` is read at the column: `S[r, c] = exp(S[r, c] - lse[c])`.
 
     ```mlir
     attn.tile.exp_lse %s, %lse : memref<64x64xf32>, memref<64xf32>
     ```
   }];
-  let arguments = (ins Attn_F32Tile2D:$scores, Attn_F32Tile1D:$lse);
+  let arguments = (ins Attn_F32Tile2D:$scores, Attn_F32Tile1D:$lse,
+                       UnitAttr:$transposed);
   let assemblyFormat = [{
-    $scores `,` $lse attr-dict `:` type($scores) `,` type($lse)
+    $scores `,` $lse (`transposed` $transposed^)? attr-dict `:` type($scores)
+    `,` type($lse)
   }];
+  let hasVerifier = 1;
 }
 
 def Attn_TileSoftmaxGradOp : Attn_TileOp<"softmax_grad"> {
   let summary = "dS = P * (dP - D), in place in dP";
   let description = [{
+    `dP[r, c] = P[r, c] * (dP[r, c] - D[r])`; with `transposed` (P^T, dP^T)
+    `D` is read at the column: `dP[r, c] = P[r, c] * (dP[r, c] - D[c])`.
+
     ```mlir
     attn.tile.softmax_grad %p, %dp, %d
         : memref<64x64xf32>, memref<64x64xf32>, memref<64xf32>
     ```
   }];
   let arguments = (ins Attn_F32Tile2D:$probs, Attn_F32Tile2D:$grads,
-                       Attn_F32Tile1D:$rowdot);
+                       Attn_F32Tile1D:$rowdot, UnitAttr:$transposed);
   let assemblyFormat = [{
-    $probs `,` $grads `,` $rowdot attr-dict `:` type($probs) `,` type($grads)
-    `,` type($rowdot)
+    $probs `,` $grads `,` $rowdot (`transposed` $transposed^)? attr-dict `:`
+    type($probs) `,` type($grads) `,` type($rowdot)
   }];
+  let hasVerifier = 1;
 }
 
 #endif // FLASHC_DIALECT_ATTNTILEOPS_TD

@@ -169,9 +169,14 @@ static void cloneRegionInto(Region *from, Region &to) {
   from->cloneInto(&to, mapping);
 }
 
+UnitAttr KernelBuilder::transposedAttr(const ScoreTile &at) {
+  return at.transposed ? b.getUnitAttr() : UnitAttr();
+}
+
 void KernelBuilder::emitScores(const ScoreTile &at, Value qTile, Value kTile,
                                Value scores, Value raw) {
-  attn::TileMatmulOp::create(b, qTile, kTile, scores,
+  attn::TileMatmulOp::create(b, at.transposed ? kTile : qTile,
+                             at.transposed ? qTile : kTile, scores,
                              /*transpose_a=*/nullptr,
                              /*transpose_b=*/b.getUnitAttr(),
                              /*accumulate=*/nullptr,
@@ -183,7 +188,7 @@ void KernelBuilder::emitScores(const ScoreTile &at, Value qTile, Value kTile,
   auto mod = attn::TileScoreModOp::create(
       b, scores, at.batch, at.head, at.row0, at.col0, at.shift, at.heads,
       cfg.softcap ? b.getF64FloatAttr(*cfg.softcap) : FloatAttr(),
-      cfg.alibi ? b.getUnitAttr() : UnitAttr());
+      cfg.alibi ? b.getUnitAttr() : UnitAttr(), transposedAttr(at));
   cloneRegionInto(cfg.score, mod.getScore());
 }
 
@@ -196,7 +201,8 @@ void KernelBuilder::emitMaskIfPartial(const ScoreTile &at, Value scores,
         cfg.windowLeft ? nb.getI64IntegerAttr(*cfg.windowLeft)
                        : IntegerAttr(),
         cfg.windowRight ? nb.getI64IntegerAttr(*cfg.windowRight)
-                        : IntegerAttr());
+                        : IntegerAttr(),
+        transposedAttr(at));
     cloneRegionInto(cfg.mask, mask.getMask());
   };
   Value isPartial = arith::XOrIOp::create(
@@ -214,7 +220,8 @@ void KernelBuilder::emitDropout(const ScoreTile &at, Value probs,
   attn::TileDropoutOp::create(b, probs, at.batch, at.head, at.row0, at.col0,
                               at.heads, kernel.arg(ArgRole::Seed),
                               kernel.arg(ArgRole::Offset),
-                              b.getF64FloatAttr(cfg.dropoutP));
+                              b.getF64FloatAttr(cfg.dropoutP),
+                              transposedAttr(at));
 }
 
 void KernelBuilder::emitScoreGrad(const ScoreTile &at, Value grads,
@@ -224,7 +231,7 @@ void KernelBuilder::emitScoreGrad(const ScoreTile &at, Value grads,
   auto grad = attn::TileScoreGradOp::create(
       b, grads, raw, at.batch, at.head, at.row0, at.col0, at.shift, at.heads,
       cfg.softcap ? b.getF64FloatAttr(*cfg.softcap) : FloatAttr(),
-      cfg.alibi ? b.getUnitAttr() : UnitAttr());
+      cfg.alibi ? b.getUnitAttr() : UnitAttr(), transposedAttr(at));
   cloneRegionInto(cfg.score, grad.getScore());
 }
 

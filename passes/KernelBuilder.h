@@ -64,12 +64,16 @@ public:
   mlir::Value shift(mlir::Value nq, mlir::Value nk);
 
   /// The coordinates of one score tile.
+  /// Where a score tile sits (row0: first query, col0: first key). A
+  /// `transposed` tile holds S^T: its rows are keys.
   struct ScoreTile {
     mlir::Value batch, head, row0, col0, shift, heads, nq, nk;
+    bool transposed = false;
   };
 
-  /// S = scale * Q K^T into `scores`, then the score modifiers; when `raw`
-  /// is given it receives S before the modifiers (for their derivative).
+  /// S = scale * Q K^T (S^T = scale * K Q^T when transposed) into `scores`,
+  /// then the score modifiers; when `raw` is given it receives the scores
+  /// before the modifiers (for their derivative).
   void emitScores(const ScoreTile &at, mlir::Value qTile, mlir::Value kTile,
                   mlir::Value scores, mlir::Value raw = nullptr);
   /// Masks `scores` unless the block is full (`isFull` is an i1).
@@ -80,6 +84,8 @@ public:
   /// dS *= d(modified)/d(raw) (a no-op without score modifiers).
   void emitScoreGrad(const ScoreTile &at, mlir::Value grads, mlir::Value raw);
   bool hasScoreModifiers() const;
+  /// The `transposed` flag of the tile ops on \p at's scores.
+  mlir::UnitAttr transposedAttr(const ScoreTile &at);
 
   /// Calls `body(block, isFull)` for every block along the free axis that
   /// the masks and, when `layoutOffsets` is given, the layout lists let

@@ -25,18 +25,20 @@ namespace flashc::codegen::cpu {
 namespace {
 
 /// Loops over every element of a 2-D score tile, handing the body the
-/// element's global coordinates.
+/// element's global coordinates (query row0 + c, key col0 + r when the tile
+/// is \p transposed).
 void buildElementLoops(
     OpBuilder &b, Location loc, Value tile, Value batch, Value head, Value row0,
-    Value col0,
+    Value col0, bool transposed,
     llvm::function_ref<void(OpBuilder &, Location, ValueRange ivs,
                             const ElementCoords &)>
         body) {
   buildLoopsOverShape(
       b, loc, tileShape(tile), [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        Value query = ivs[transposed ? 1 : 0], key = ivs[transposed ? 0 : 1];
         ElementCoords at = {batch, head,
-                            arith::AddIOp::create(b, loc, row0, ivs[0]),
-                            arith::AddIOp::create(b, loc, col0, ivs[1])};
+                            arith::AddIOp::create(b, loc, row0, query),
+                            arith::AddIOp::create(b, loc, col0, key)};
         body(b, loc, ivs, at);
       });
 }
@@ -54,7 +56,7 @@ struct LowerTileScoreMod : OpConversionPattern<TileScoreModOp> {
     Value scores = adaptor.getScores();
     buildElementLoops(rewriter, loc, scores, adaptor.getBatch(),
                       adaptor.getHead(), adaptor.getRow0(), adaptor.getCol0(),
-                      [&](OpBuilder &b, Location loc, ValueRange ivs,
+                      op.getTransposed(), [&](OpBuilder &b, Location loc, ValueRange ivs,
                           const ElementCoords &at) {
                         Value s = memref::LoadOp::create(b, loc, scores, ivs);
                         memref::StoreOp::create(
@@ -85,7 +87,7 @@ struct LowerTileScoreGrad : OpConversionPattern<TileScoreGradOp> {
     Value grads = adaptor.getGrads(), raw = adaptor.getRaw();
     buildElementLoops(
         rewriter, loc, grads, adaptor.getBatch(), adaptor.getHead(),
-        adaptor.getRow0(), adaptor.getCol0(),
+        adaptor.getRow0(), adaptor.getCol0(), op.getTransposed(),
         [&](OpBuilder &b, Location loc, ValueRange ivs,
             const ElementCoords &at) {
           Value g = memref::LoadOp::create(b, loc, grads, ivs);
@@ -115,7 +117,7 @@ struct LowerTileMask : OpConversionPattern<TileMaskOp> {
     Value scores = adaptor.getScores();
     buildElementLoops(
         rewriter, op.getLoc(), scores, adaptor.getBatch(), adaptor.getHead(),
-        adaptor.getRow0(), adaptor.getCol0(),
+        adaptor.getRow0(), adaptor.getCol0(), op.getTransposed(),
         [&](OpBuilder &b, Location loc, ValueRange ivs,
             const ElementCoords &at) {
           // S[r, c] = keep ? S[r, c] : -inf
@@ -159,7 +161,7 @@ struct LowerTileDropout : OpConversionPattern<TileDropoutOp> {
     Value probs = adaptor.getProbs();
     buildElementLoops(
         rewriter, loc, probs, adaptor.getBatch(), adaptor.getHead(),
-        adaptor.getRow0(), adaptor.getCol0(),
+        adaptor.getRow0(), adaptor.getCol0(), op.getTransposed(),
         [&](OpBuilder &b, Location loc, ValueRange ivs,
             const ElementCoords &at) {
           // counter = (j, i, batch * heads + head, offset lo)

@@ -145,27 +145,33 @@ struct LowerTileExpLse : OpConversionPattern<TileExpLseOp> {
   LogicalResult
   matchAndRewrite(TileExpLseOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value scores = adaptor.getScores();
+    Value scores = adaptor.getScores(), lseTile = adaptor.getLse();
+    bool transposed = op.getTransposed();
     ArrayRef<int64_t> shape = tileShape(scores);
     buildLoopsOverShape(
         rewriter, op.getLoc(), {shape[0]},
         [&](OpBuilder &b, Location loc, ValueRange ivs) {
           Value r = ivs[0];
-          Value lse = memref::LoadOp::create(b, loc, adaptor.getLse(), r);
-          Value emptyRow = isNegInf(b, loc, lse);
+          Value rowLse =
+              transposed ? Value() : memref::LoadOp::create(b, loc, lseTile, r);
+          Value emptyRow = rowLse ? isNegInf(b, loc, rowLse) : Value();
           Value zero = f32Constant(b, loc, 0.0);
-          // S[r, c] = exp(S[r, c] - lse[r]), 0 where either is -inf
+          // S[r, c] = exp(S[r, c] - lse[r]) (lse[c] transposed), 0 where
+          // either is -inf
           buildLoopsOverShape(
               b, loc, {shape[1]},
               [&](OpBuilder &b, Location loc, ValueRange colIvs) {
-                Value s =
-                    memref::LoadOp::create(b, loc, scores, {r, colIvs[0]});
+                Value c = colIvs[0];
+                Value lse = rowLse ? rowLse
+                                   : memref::LoadOp::create(b, loc, lseTile, c);
+                Value s = memref::LoadOp::create(b, loc, scores, {r, c});
                 Value p = math::ExpOp::create(
                     b, loc, arith::SubFOp::create(b, loc, s, lse));
-                Value dead =
-                    arith::OrIOp::create(b, loc, isNegInf(b, loc, s), emptyRow);
+                Value dead = arith::OrIOp::create(
+                    b, loc, isNegInf(b, loc, s),
+                    emptyRow ? emptyRow : isNegInf(b, loc, lse));
                 memref::StoreOp::create(b, loc, select(b, loc, dead, zero, p),
-                                        scores, {r, colIvs[0]});
+                                        scores, {r, c});
               });
         });
     rewriter.eraseOp(op);
@@ -179,13 +185,14 @@ struct LowerTileSoftmaxGrad : OpConversionPattern<TileSoftmaxGradOp> {
   matchAndRewrite(TileSoftmaxGradOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Value probs = adaptor.getProbs(), grads = adaptor.getGrads();
+    unsigned line = op.getTransposed() ? 1 : 0;
     buildLoopsOverShape(rewriter, op.getLoc(), tileShape(grads),
                         [&](OpBuilder &b, Location loc, ValueRange ivs) {
-                          // dS = P * (dP - D)
+                          // dS = P * (dP - D), D per row (column transposed)
                           Value p = memref::LoadOp::create(b, loc, probs, ivs);
                           Value dp = memref::LoadOp::create(b, loc, grads, ivs);
                           Value d = memref::LoadOp::create(
-                              b, loc, adaptor.getRowdot(), ivs[0]);
+                              b, loc, adaptor.getRowdot(), ivs[line]);
                           Value ds = arith::MulFOp::create(
                               b, loc, p, arith::SubFOp::create(b, loc, dp, d));
                           memref::StoreOp::create(b, loc, ds, grads, ivs);

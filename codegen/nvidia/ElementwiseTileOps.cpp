@@ -36,11 +36,14 @@ Value isNegInf(OpBuilder &b, Location loc, Value x) {
                                f32Constant(b, loc, kNegInf));
 }
 
-/// The global coordinates of element \p idx of a tile at (row0, col0).
-ElementCoords coordsOf(OpBuilder &b, Location loc, Value batch, Value head,
-                       Value row0, Value col0, ValueRange idx) {
-  return {batch, head, arith::AddIOp::create(b, loc, row0, idx[0]),
-          arith::AddIOp::create(b, loc, col0, idx[1])};
+/// The global coordinates of element \p idx of a score tile of \p op: query
+/// row0 + r, key col0 + c (row0 + c, col0 + r when it is transposed).
+template <typename OpT>
+ElementCoords coordsOf(OpBuilder &b, Location loc, OpT op, ValueRange idx) {
+  bool transposed = op.getTransposed();
+  return {op.getBatch(), op.getHead(),
+          arith::AddIOp::create(b, loc, op.getRow0(), idx[transposed ? 1 : 0]),
+          arith::AddIOp::create(b, loc, op.getCol0(), idx[transposed ? 0 : 1])};
 }
 
 ElementFormula fill(TileFillOp op) {
@@ -71,8 +74,7 @@ ElementFormula scoreMod(OpBuilder &b, TileScoreModOp op) {
           {},
           [op, mods, slope](OpBuilder &b, Location loc, ValueRange idx,
                             ValueRange in, ValueRange) mutable {
-            ElementCoords at = coordsOf(b, loc, op.getBatch(), op.getHead(),
-                                        op.getRow0(), op.getCol0(), idx);
+            ElementCoords at = coordsOf(b, loc, op, idx);
             return codegen::emitModifiedScore(b, loc, mods, in.front(), at,
                                               slope);
           }};
@@ -92,8 +94,7 @@ ElementFormula scoreGrad(OpBuilder &b, TileScoreGradOp op) {
           [op, mods, slope](OpBuilder &b, Location loc, ValueRange idx,
                             ValueRange in, ValueRange) mutable {
             Value g = in[0], raw = in[1];
-            ElementCoords at = coordsOf(b, loc, op.getBatch(), op.getHead(),
-                                        op.getRow0(), op.getCol0(), idx);
+            ElementCoords at = coordsOf(b, loc, op, idx);
             Value derivative = codegen::emitModifiedScoreDerivative(
                 b, loc, mods, raw, at, slope);
             // dS = 0 (masked or padded) stays 0 even where the derivative
@@ -113,8 +114,7 @@ ElementFormula mask(TileMaskOp op) {
           {},
           [op](OpBuilder &b, Location loc, ValueRange idx, ValueRange in,
                ValueRange) mutable {
-            ElementCoords at = coordsOf(b, loc, op.getBatch(), op.getHead(),
-                                        op.getRow0(), op.getCol0(), idx);
+            ElementCoords at = coordsOf(b, loc, op, idx);
             // S = keep ? S : -inf
             Value keep = codegen::emitMaskKeeps(b, loc, op, at);
             return arith::SelectOp::create(b, loc, keep, in.front(),
@@ -145,8 +145,7 @@ ElementFormula dropout(OpBuilder &b, TileDropoutOp op) {
           {},
           [=](OpBuilder &b, Location loc, ValueRange idx, ValueRange in,
               ValueRange) mutable {
-            ElementCoords at = coordsOf(b, loc, op.getBatch(), op.getHead(),
-                                        op.getRow0(), op.getCol0(), idx);
+            ElementCoords at = coordsOf(b, loc, op, idx);
             // counter = (j, i, batch * heads + head, offset lo)
             std::array<Value, 4> words = codegen::emitPhilox4x32_10(
                 b, loc,
@@ -167,7 +166,7 @@ ElementFormula expLse(TileExpLseOp op) {
           {op.getLse()},
           [](OpBuilder &b, Location loc, ValueRange, ValueRange in,
              ValueRange rows) {
-            // S = exp(S - lse[r]), 0 where either is -inf
+            // S = exp(S - lse[r]) (lse[c] transposed), 0 where either is -inf
             Value s = in.front(), lse = rows.front();
             Value p = emitExp(b, loc, arith::SubFOp::create(b, loc, s, lse));
             Value dead = arith::OrIOp::create(b, loc, isNegInf(b, loc, s),
@@ -175,7 +174,8 @@ ElementFormula expLse(TileExpLseOp op) {
             return arith::SelectOp::create(b, loc, dead,
                                            f32Constant(b, loc, 0.0), p)
                 .getResult();
-          }};
+          },
+          op.getTransposed()};
 }
 
 ElementFormula softmaxGrad(TileSoftmaxGradOp op) {
@@ -184,12 +184,13 @@ ElementFormula softmaxGrad(TileSoftmaxGradOp op) {
           {op.getRowdot()},
           [](OpBuilder &b, Location loc, ValueRange, ValueRange in,
              ValueRange rows) {
-            // dS = P * (dP - D)
+            // dS = P * (dP - D), D per row (per column transposed)
             return arith::MulFOp::create(
                        b, loc, in[0],
                        arith::SubFOp::create(b, loc, in[1], rows.front()))
                 .getResult();
-          }};
+          },
+          op.getTransposed()};
 }
 
 /// An element-wise op on shared-memory tiles: the CTA splits the elements.
@@ -206,8 +207,9 @@ template <typename OpT> struct LowerElementwise : CtaPattern<OpT> {
           rewriter, loc, cta, formula->dest, formula->sources,
           [&](OpBuilder &b, Location loc, ValueRange idx, ValueRange in) {
             SmallVector<Value> rows;
+            Value line = idx[formula->rowSourcesByColumn ? 1 : 0];
             for (Value tile : formula->rowSources)
-              rows.push_back(memref::LoadOp::create(b, loc, tile, idx[0]));
+              rows.push_back(memref::LoadOp::create(b, loc, tile, line));
             return formula->compute(b, loc, idx, in, rows);
           });
     }
@@ -221,6 +223,14 @@ template <typename OpT> struct LowerElementwise : CtaPattern<OpT> {
 bool isElementwiseTileOp(Operation *op) {
   return isa<TileFillOp, TileCopyOp, TileScoreModOp, TileScoreGradOp,
              TileMaskOp, TileDropoutOp, TileExpLseOp, TileSoftmaxGradOp>(op);
+}
+
+bool readsRowSourcesByColumn(Operation *op) {
+  if (auto expLse = dyn_cast<TileExpLseOp>(op))
+    return expLse.getTransposed();
+  if (auto grad = dyn_cast<TileSoftmaxGradOp>(op))
+    return grad.getTransposed();
+  return false;
 }
 
 std::optional<ElementFormula> buildElementFormula(OpBuilder &b, Operation *op) {

@@ -25,13 +25,15 @@ struct ElementFormula {
   mlir::Value dest;
   /// Tiles of dest's shape read at the element (f32 values in `in`).
   llvm::SmallVector<mlir::Value, 2> sources;
-  /// 1-D tiles read at the element's row (f32 values in `rows`).
+  /// 1-D tiles read at the element's row (f32 values in `rows`), or at its
+  /// column when `rowSourcesByColumn` (a transposed exp_lse/softmax_grad).
   llvm::SmallVector<mlir::Value, 1> rowSources;
   /// The f32 value of element \p idx (row, column of the tile).
   std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
                             mlir::ValueRange idx, mlir::ValueRange in,
                             mlir::ValueRange rows)>
       compute;
+  bool rowSourcesByColumn = false;
 };
 
 /// The formula of \p op, with what depends only on the tile (ALiBi slope,
@@ -43,6 +45,10 @@ std::optional<ElementFormula> buildElementFormula(mlir::OpBuilder &b,
 
 /// Whether \p op is one of the element-wise tile ops.
 bool isElementwiseTileOp(mlir::Operation *op);
+
+/// Whether element-wise \p op reads its 1-D tiles at the element's column
+/// (a transposed exp_lse or softmax_grad).
+bool readsRowSourcesByColumn(mlir::Operation *op);
 
 } // namespace flashc::nvidia
 

@@ -170,12 +170,19 @@ private:
       return op->emitError("element-wise op writes a shared-memory tile from "
                            "register tiles");
     const RegisterTileLayout &layout = layouts.find(f->dest)->second;
+    if (f->rowSourcesByColumn &&
+        (layout.isRow() || llvm::any_of(f->rowSources, [&](Value tile) {
+           return physical.count(tile);
+         })))
+      return op->emitError("a 1-D tile read at the column must be in shared "
+                           "memory, and the tile written 2-D");
     for (int64_t slab = 0; slab < layout.slabs; ++slab)
       for (int64_t half = 0; half < 2; ++half) {
         Value row = ft.row(b, loc, slab, half);
         SmallVector<Value> rows;
-        for (Value tile : f->rowSources)
-          rows.push_back(loadRow(b, loc, tile, slab, half));
+        if (!f->rowSourcesByColumn)
+          for (Value tile : f->rowSources)
+            rows.push_back(loadRow(b, loc, tile, slab, half));
         if (layout.isRow()) {
           SmallVector<Value> in;
           for (Value tile : f->sources)
@@ -191,6 +198,11 @@ private:
             for (Value tile : f->sources)
               in.push_back(load(b, loc, tile, el.at()));
             Value col = ft.col(b, loc, block, e);
+            if (f->rowSourcesByColumn) {
+              rows.clear();
+              for (Value tile : f->rowSources)
+                rows.push_back(loadAsF32(b, loc, tile, col));
+            }
             store(b, loc, f->compute(b, loc, {row, col}, in, rows), f->dest,
                   el.at());
           }

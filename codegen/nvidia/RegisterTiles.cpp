@@ -150,7 +150,8 @@ private:
       if (full.empty())
         return together(rows); // a 1-D fill or copy: one walk for all
       bool changed = together(full);
-      if (!cands.contains(full.front()))
+      // Read at the column, a 1-D tile is not in the rows' fragments.
+      if (!cands.contains(full.front()) || readsRowSourcesByColumn(op))
         changed |= dropAll(rows);
       return changed;
     }

@@ -223,6 +223,23 @@ func.func @exp_lse(%s: memref<2x4xf32>, %lse: memref<2xf32>) {
 
 // -----
 
+// Transposed (the tile is S^T): the LSE is read at the column, inside the
+// column loop.
+// CHECK-LABEL: func.func @exp_lse_transposed
+// CHECK: scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step
+// CHECK-NOT: memref.load
+// CHECK: scf.for %[[C:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[LSE:.+]] = memref.load %{{.+}}[%[[C]]] : memref<4xf32>
+// CHECK: %[[S:.+]] = memref.load %{{.+}}[%[[R]], %[[C]]] : memref<2x4xf32>
+// CHECK: arith.subf %[[S]], %[[LSE]] : f32
+// CHECK: arith.cmpf oeq, %[[LSE]], %{{.+}} : f32
+func.func @exp_lse_transposed(%s: memref<2x4xf32>, %lse: memref<4xf32>) {
+  attn.tile.exp_lse %s, %lse transposed : memref<2x4xf32>, memref<4xf32>
+  return
+}
+
+// -----
+
 // dS = P (dP - D)
 // CHECK-LABEL: func.func @softmax_grad
 // CHECK: scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step
@@ -376,6 +393,25 @@ func.func @mask(%s: memref<2x4xf32>, %b: index, %h: index, %r0: index, %c0: inde
 
 // -----
 
+// Transposed (S^T): the query is row0 + the column index, the key col0 + the
+// row index.
+// CHECK-LABEL: func.func @mask_transposed
+// CHECK-SAME: (%[[S:[^:]+]]: memref<4x2xf32>, %[[B:[^:]+]]: index, %[[H:[^:]+]]: index, %[[R0:[^:]+]]: index, %[[C0:[^:]+]]: index, %[[SHIFT:[^:]+]]: index, %[[NQ:[^:]+]]: index, %[[NK:[^:]+]]: index)
+// CHECK: scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: scf.for %[[C:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[I:.+]] = arith.addi %[[R0]], %[[C]] : index
+// CHECK: %[[J:.+]] = arith.addi %[[C0]], %[[R]] : index
+// CHECK: arith.cmpi slt, %[[I]], %[[NQ]] : index
+// CHECK: arith.cmpi slt, %[[J]], %[[NK]] : index
+// CHECK: %[[DIAG:.+]] = arith.addi %[[I]], %[[SHIFT]] : index
+// CHECK: arith.cmpi sle, %[[J]], %[[DIAG]] : index
+func.func @mask_transposed(%s: memref<4x2xf32>, %b: index, %h: index, %r0: index, %c0: index, %shift: index, %nq: index, %nk: index) {
+  attn.tile.mask %s at [%b, %h, %r0, %c0] transposed shift %shift bounds [%nq, %nk] causal : memref<4x2xf32>
+  return
+}
+
+// -----
+
 // Philox4x32-10: the key (seed lo, seed hi) is bumped by the Weyl constants
 // 0x9E3779B9 / 0xBB67AE85 per round, hoisted out of the element loops; the
 // counter is (j, i, b * heads + h, offset lo); each round multiplies by
@@ -422,5 +458,17 @@ func.func @mask(%s: memref<2x4xf32>, %b: index, %h: index, %r0: index, %c0: inde
 // CHECK: memref.store %[[OUT]], %[[P]]
 func.func @dropout(%p: memref<2x4xf32>, %b: index, %h: index, %r0: index, %c0: index, %hq: index, %seed: i64, %off: i64) {
   attn.tile.dropout %p at [%b, %h, %r0, %c0] heads %hq seed %seed offset %off prob(0.1) : memref<2x4xf32>
+  return
+}
+
+// -----
+
+// Transposed: D is read at the column.
+// CHECK-LABEL: func.func @softmax_grad_transposed
+// CHECK: scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: scf.for %[[C:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: memref.load %{{.+}}[%[[C]]] : memref<4xf32>
+func.func @softmax_grad_transposed(%p: memref<2x4xf32>, %dp: memref<2x4xf32>, %d: memref<4xf32>) {
+  attn.tile.softmax_grad %p, %dp, %d transposed : memref<2x4xf32>, memref<2x4xf32>, memref<4xf32>
   return
 }

@@ -253,3 +253,35 @@ func.func @dropout_missing_prob(%p: memref<64x32xf32>, %b: index, %h: index, %r:
   attn.tile.dropout %p at [%b, %h, %r, %c] heads %hq seed %seed offset %off : memref<64x32xf32>
   return
 }
+
+// -----
+
+func.func @exp_lse_rows(%s: memref<4x2xf32>, %lse: memref<2xf32>) {
+  // expected-error @+1 {{lse must have one element per row of the tile (4), got 2}}
+  attn.tile.exp_lse %s, %lse : memref<4x2xf32>, memref<2xf32>
+  return
+}
+
+// -----
+
+func.func @exp_lse_columns(%s: memref<4x2xf32>, %lse: memref<4xf32>) {
+  // expected-error @+1 {{lse must have one element per column of the tile (2), got 4}}
+  attn.tile.exp_lse %s, %lse transposed : memref<4x2xf32>, memref<4xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_grad_shapes(%p: memref<4x2xf32>, %dp: memref<2x4xf32>, %d: memref<4xf32>) {
+  // expected-error @+1 {{probs and grads must have the same shape}}
+  attn.tile.softmax_grad %p, %dp, %d : memref<4x2xf32>, memref<2x4xf32>, memref<4xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_grad_columns(%p: memref<4x2xf32>, %dp: memref<4x2xf32>, %d: memref<4xf32>) {
+  // expected-error @+1 {{rowdot must have one element per column of the tile (2), got 4}}
+  attn.tile.softmax_grad %p, %dp, %d transposed : memref<4x2xf32>, memref<4x2xf32>, memref<4xf32>
+  return
+}

@@ -195,6 +195,26 @@ func.func @softmax_grad(%p: memref<64x32xf32>, %dp: memref<64x32xf32>, %d: memre
 
 // -----
 
+// The transposed forms of the dK/dV kernel (the tile holds S^T).
+// CHECK-LABEL: func.func @transposed
+// CHECK: attn.tile.score_mod %{{.+}} at [{{.+}}] transposed shift %{{.+}} heads %{{.+}} softcap(3.000000e+01) : memref<32x64xf32>
+// CHECK: attn.tile.mask %{{.+}} at [{{.+}}] transposed shift %{{.+}} bounds [{{.+}}] causal : memref<32x64xf32>
+// CHECK: attn.tile.exp_lse %{{.+}}, %{{.+}} transposed : memref<32x64xf32>, memref<64xf32>
+// CHECK: attn.tile.dropout %{{.+}} at [{{.+}}] transposed heads %{{.+}} seed %{{.+}} offset %{{.+}} prob(1.000000e-01) : memref<32x64xf32>
+// CHECK: attn.tile.softmax_grad %{{.+}}, %{{.+}}, %{{.+}} transposed : memref<32x64xf32>, memref<32x64xf32>, memref<64xf32>
+// CHECK: attn.tile.score_grad %{{.+}}, %{{.+}} at [{{.+}}] transposed shift %{{.+}} heads %{{.+}} softcap(3.000000e+01) : memref<32x64xf32>, memref<32x64xf32>
+func.func @transposed(%s: memref<32x64xf32>, %raw: memref<32x64xf32>, %lse: memref<64xf32>, %b: index, %h: index, %r0: index, %c0: index, %shift: index, %nq: index, %nk: index, %hq: index, %seed: i64, %off: i64) {
+  attn.tile.score_mod %s at [%b, %h, %r0, %c0] transposed shift %shift heads %hq softcap(30.0) : memref<32x64xf32>
+  attn.tile.mask %s at [%b, %h, %r0, %c0] transposed shift %shift bounds [%nq, %nk] causal : memref<32x64xf32>
+  attn.tile.exp_lse %s, %lse transposed : memref<32x64xf32>, memref<64xf32>
+  attn.tile.dropout %s at [%b, %h, %r0, %c0] transposed heads %hq seed %seed offset %off prob(0.1) : memref<32x64xf32>
+  attn.tile.softmax_grad %s, %raw, %lse transposed : memref<32x64xf32>, memref<32x64xf32>, memref<64xf32>
+  attn.tile.score_grad %raw, %s at [%b, %h, %r0, %c0] transposed shift %shift heads %hq softcap(30.0) : memref<32x64xf32>, memref<32x64xf32>
+  return
+}
+
+// -----
+
 // One step of the forward loop, as the tiling pass writes it.
 // CHECK-LABEL: func.func @forward_step
 // CHECK: attn.tile.load
