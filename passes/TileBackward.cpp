@@ -67,21 +67,25 @@ private:
                              t.delta);
   }
 
-  /// Scratch tiles of the recomputation, all Br x Bc.
+  /// Scratch tiles of the recomputation, all Br x Bc (Bc x Br transposed).
   struct Scratch {
     Value raw, probs, grads, dropped;
   };
-  Scratch scratch(bool forDvNeeded) {
-    Scratch s{kb.f32Tile({br, bc}), kb.f32Tile({br, bc}),
-              kb.f32Tile({br, bc}), nullptr};
+  Scratch scratch(bool forDvNeeded, bool transposed) {
+    SmallVector<int64_t> shape =
+        transposed ? SmallVector<int64_t>{bc, br} : SmallVector<int64_t>{br, bc};
+    Scratch s{kb.f32Tile(shape), kb.f32Tile(shape), kb.f32Tile(shape),
+              nullptr};
     if (cfg.hasDropout() && forDvNeeded)
-      s.dropped = kb.f32Tile({br, bc});
+      s.dropped = kb.f32Tile(shape);
     return s;
   }
 
   /// Recomputes P and dS for one (query tile, key tile) pair:
   ///   S = modifiers(scale Q K^T), masked if partial; P = exp(S - LSE);
   ///   dP = (dO V^T) * Z; dS = P * (dP - D) * d(modifiers).
+  /// A transposed `at` computes P^T and dS^T instead (S^T = K Q^T,
+  /// dP^T = V dO^T, LSE and D read per column).
   /// Returns the tile to multiply into dV (P * Z, or P without dropout);
   /// `forDvNeeded` is false in the dQ kernel, which has no dV.
   Value recompute(Kernel &kernel, const KernelBuilder::ScoreTile &at,
@@ -89,18 +93,21 @@ private:
                   const Scratch &s, bool forDvNeeded) {
     kb.emitScores(at, qt.q, kTile, s.probs, s.raw);
     kb.emitMaskIfPartial(at, s.probs, full);
-    attn::TileExpLseOp::create(b, s.probs, qt.lse);
+    UnitAttr transposed = kb.transposedAttr(at);
+    attn::TileExpLseOp::create(b, s.probs, qt.lse, transposed);
     Value forDv = s.probs;
     if (cfg.hasDropout() && forDvNeeded) {
       attn::TileCopyOp::create(b, s.probs, s.dropped);
       kb.emitDropout(at, s.dropped, kernel);
       forDv = s.dropped;
     }
-    attn::TileMatmulOp::create(b, qt.dout, vTile, s.grads, nullptr,
-                               b.getUnitAttr(), nullptr,
+    attn::TileMatmulOp::create(b, at.transposed ? vTile : qt.dout,
+                               at.transposed ? qt.dout : vTile, s.grads,
+                               nullptr, b.getUnitAttr(), nullptr,
                                b.getF64FloatAttr(1.0));
     kb.emitDropout(at, s.grads, kernel);
-    attn::TileSoftmaxGradOp::create(b, s.probs, s.grads, qt.delta);
+    attn::TileSoftmaxGradOp::create(b, s.probs, s.grads, qt.delta,
+                                    transposed);
     kb.emitScoreGrad(at, s.grads, s.raw);
     return forDv;
   }
@@ -161,7 +168,9 @@ void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
     attn::TileFillOp::create(b, dk, b.getF32FloatAttr(0.0f));
     attn::TileFillOp::create(b, dvAcc, b.getF32FloatAttr(0.0f));
     QueryTiles qt = queryTiles();
-    Scratch s = scratch(/*forDvNeeded=*/true);
+    // Transposed scores: the key rows this CTA owns are the rows of P^T
+    // and dS^T, so they stay in the threads that accumulate dK and dV.
+    Scratch s = scratch(/*forDvNeeded=*/true, /*transposed=*/true);
 
     auto heads = scf::ForOp::create(b, kb.cst(0), sz.group, kb.cst(1));
     {
@@ -178,15 +187,14 @@ void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
             Value q0 = arith::MulIOp::create(b, i, kb.cst(br));
             loadQueryTiles(kernel, qt, bi, h, q0, nq);
             KernelBuilder::ScoreTile at{bi, h, q0, k0, shift, sz.headsQ,
-                                        nq, nk};
+                                        nq, nk, /*transposed=*/true};
             Value forDv =
                 recompute(kernel, at, qt, kTile, vTile, full, s, true);
             // dV += (P * Z)^T dO;  dK += scale dS^T Q
-            attn::TileMatmulOp::create(b, forDv, qt.dout, dvAcc,
-                                       b.getUnitAttr(), nullptr,
-                                       b.getUnitAttr(),
+            attn::TileMatmulOp::create(b, forDv, qt.dout, dvAcc, nullptr,
+                                       nullptr, b.getUnitAttr(),
                                        b.getF64FloatAttr(1.0));
-            attn::TileMatmulOp::create(b, s.grads, qt.q, dk, b.getUnitAttr(),
+            attn::TileMatmulOp::create(b, s.grads, qt.q, dk, nullptr,
                                        nullptr, b.getUnitAttr(),
                                        b.getF64FloatAttr(cfg.scale));
           });
@@ -223,7 +231,7 @@ void BackwardBuilder::buildDq(ModuleOp module, StringRef base) {
     attn::TileFillOp::create(b, dq, b.getF32FloatAttr(0.0f));
     Value kTile = kb.tile({bc, d}, cfg.elementType);
     Value vTile = kb.tile({bc, dv}, cfg.elementType);
-    Scratch s = scratch(/*forDvNeeded=*/false);
+    Scratch s = scratch(/*forDvNeeded=*/false, /*transposed=*/false);
 
     BlockBoundsInputs<Value> bounds{q0, br, nq, bc, nk, shift};
     kb.forEachBlock(

@@ -17,14 +17,16 @@
 // CHECK: %[[DV:.+]] = memref.alloca() : memref<32x64xf32>
 // CHECK: scf.for %[[G:.+]] = %{{.+}} to %[[GROUP:.+]] step
 // Causal seen from a key block: query blocks from floor((k0 - shift) / Br).
+// The scores are transposed (S^T = K Q^T, Bc x Br): P^T and dS^T have the
+// key rows of dK and dV, so neither product transposes its A operand.
 // CHECK: scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step
-// CHECK: attn.tile.matmul %[[QT:.+]], %{{.+}}, %[[PROBS:.+]] transpose_b alpha(1.250000e-01)
-// CHECK: attn.tile.mask %[[PROBS]]
-// CHECK: attn.tile.exp_lse %[[PROBS]], %{{.+}}
-// CHECK: attn.tile.matmul %{{.+}}, %{{.+}}, %[[DP:.+]] transpose_b :
-// CHECK: attn.tile.softmax_grad %[[PROBS]], %[[DP]], %{{.+}}
-// CHECK: attn.tile.matmul %[[PROBS]], %{{.+}}, %[[DV]] transpose_a accumulate
-// CHECK: attn.tile.matmul %[[DP]], %[[QT]], %[[DK]] transpose_a accumulate alpha(1.250000e-01)
+// CHECK: attn.tile.matmul %[[KT:.+]], %[[QT:.+]], %[[PROBS:.+]] transpose_b alpha(1.250000e-01) : memref<32x64xf16>, memref<16x64xf16>, memref<32x16xf32>
+// CHECK: attn.tile.mask %[[PROBS]] at [{{.+}}] transposed shift
+// CHECK: attn.tile.exp_lse %[[PROBS]], %{{.+}} transposed : memref<32x16xf32>, memref<16xf32>
+// CHECK: attn.tile.matmul %[[VT:.+]], %[[DOT:.+]], %[[DP:.+]] transpose_b : memref<32x64xf16>, memref<16x64xf16>, memref<32x16xf32>
+// CHECK: attn.tile.softmax_grad %[[PROBS]], %[[DP]], %{{.+}} transposed : memref<32x16xf32>, memref<32x16xf32>, memref<16xf32>
+// CHECK: attn.tile.matmul %[[PROBS]], %[[DOT]], %[[DV]] accumulate : memref<32x16xf32>, memref<16x64xf16>, memref<32x64xf32>
+// CHECK: attn.tile.matmul %[[DP]], %[[QT]], %[[DK]] accumulate alpha(1.250000e-01) : memref<32x16xf32>, memref<16x64xf16>, memref<32x64xf32>
 // CHECK: attn.tile.store %[[DK]] into %{{.+}}[%[[B]], %[[HK]],
 // CHECK-NOT: accumulate :
 
@@ -48,14 +50,17 @@ func.func @train(%q: tensor<1x4x64x64xf16>, %k: tensor<1x2x64x64xf16>, %v: tenso
 // the raw scores.
 // CHECK-LABEL: func.func @mods_bwd_dkdv(
 // CHECK: attn.tile.copy %[[S:.+]], %[[RAW:.+]] :
-// CHECK: attn.tile.score_mod %[[S]]
+// CHECK: attn.tile.score_mod %[[S]] at [{{.+}}] transposed shift
 // CHECK: attn.tile.copy %[[S]], %[[PZ:.+]] :
-// CHECK: attn.tile.dropout %[[PZ]] at [%[[B:.+]], %[[H:.+]], %[[Q0:.+]], %[[K0:.+]]] heads
-// CHECK: attn.tile.dropout %[[DP:.+]] at [%[[B]], %[[H]], %[[Q0]], %[[K0]]] heads
-// CHECK: attn.tile.score_grad %[[DP]], %[[RAW]] {{.+}} softcap(5.000000e+01)
-// CHECK: attn.tile.matmul %[[PZ]], %{{.+}} transpose_a accumulate
+// CHECK: attn.tile.dropout %[[PZ]] at [%[[B:.+]], %[[H:.+]], %[[Q0:.+]], %[[K0:.+]]] transposed heads
+// CHECK: attn.tile.dropout %[[DP:.+]] at [%[[B]], %[[H]], %[[Q0]], %[[K0]]] transposed heads
+// CHECK: attn.tile.score_grad %[[DP]], %[[RAW]] at [{{.+}}] transposed shift {{.+}} softcap(5.000000e+01)
+// CHECK: attn.tile.matmul %[[PZ]], %{{.+}} accumulate :
+// The dQ kernel keeps S untransposed.
 // CHECK-LABEL: func.func @mods_bwd_dq(
+// CHECK-NOT: transposed
 // CHECK: attn.tile.score_grad
+// CHECK-NOT: transposed
 func.func @mods(%q: tensor<1x1x32x64xf16>, %k: tensor<1x1x32x64xf16>, %v: tensor<1x1x32x64xf16>, %o: tensor<1x1x32x64xf16>, %lse: tensor<1x1x32xf32>, %do: tensor<1x1x32x64xf16>) -> tensor<1x1x32x64xf16> {
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do softcap(50.0) dropout(0.5, seed 1) : tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32xf32>, tensor<1x1x32x64xf16> -> tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>
   return %dq : tensor<1x1x32x64xf16>

@@ -23,24 +23,28 @@ func.func @fwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: ten
 
 // -----
 
-// Backward: dK and dV accumulate in registers. P and dS are the transposed
-// A operands of dV += P^T dO and dK += dS^T Q, which only shared memory
-// gives, so they (and the scores they come from) stay there; so does the
-// row_dot result of bwd_prep. 128 key rows: 4 warps of two slabs each
-// (128 f32 registers a thread; 4 warps come first: every B fragment then
-// serves two slabs). The dQ kernel keeps S,
-// dP, dQ and the LSE and D rows in registers (164 f32 a thread).
+// Backward: the dK/dV kernel works on transposed scores (S^T = K Q^T), so
+// P^T and dS^T have dK's and dV's key rows and feed dV += P^T dO and
+// dK += dS^T Q from registers: all four of its f32 tiles live there. LSE
+// and D are read per column and stay in shared memory, as does bwd_prep's
+// row_dot result. 128 key rows: at 4 warps (two slabs) the four tiles take
+// 256 f32 a thread, over the budget; 8 warps of one slab take 128. The dQ
+// kernel keeps S, dP, dQ and the LSE and D rows in registers (164 f32).
 // CHECK-LABEL: func.func @bwd_bwd_prep
 // CHECK-NOT: attn.warps
 // CHECK-NOT: private
 // CHECK-LABEL: func.func @bwd_bwd_dkdv
-// CHECK-SAME: attn.warps = 4
+// CHECK-SAME: attn.warps = 8
 // CHECK: %[[DK:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
 // CHECK: %[[DV:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
-// CHECK: %[[P:.+]] = memref.alloca() : memref<64x128xf32>
-// CHECK: %[[DS:.+]] = memref.alloca() : memref<64x128xf32>
-// CHECK: attn.tile.matmul %[[P]], %{{.+}}, %[[DV]] transpose_a accumulate
-// CHECK: attn.tile.matmul %[[DS]], %{{.+}}, %[[DK]] transpose_a accumulate
+// CHECK: %[[LSE:.+]] = memref.alloca() : memref<64xf32>
+// CHECK: %[[D:.+]] = memref.alloca() : memref<64xf32>
+// CHECK: %[[P:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
+// CHECK: %[[DS:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
+// CHECK: attn.tile.exp_lse %[[P]], %[[LSE]] transposed
+// CHECK: attn.tile.softmax_grad %[[P]], %[[DS]], %[[D]] transposed
+// CHECK: attn.tile.matmul %[[P]], %{{.+}}, %[[DV]] accumulate
+// CHECK: attn.tile.matmul %[[DS]], %{{.+}}, %[[DK]] accumulate
 // CHECK-LABEL: func.func @bwd_bwd_dq
 // CHECK-SAME: attn.warps = 4
 // CHECK-COUNT-3: memref<64x{{[0-9]+}}xf32, #gpu.address_space<private>>
