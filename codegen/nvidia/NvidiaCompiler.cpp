@@ -4,6 +4,7 @@
 #include "codegen/nvidia/Passes.h"
 #include "codegen/nvidia/Pipeline.h"
 #include "codegen/nvidia/SharedMemoryPlan.h"
+#include "dialect/AttentionConfig.h"
 #include "dialect/AttnOps.h"
 #include "passes/KernelABI.h"
 #include "passes/Pipelines.h"
@@ -129,39 +130,52 @@ llvm::Error writeFile(StringRef path, StringRef contents) {
 
 } // namespace
 
-/// Tiles measured faster than the paper's on an H200 (bench/results/
-/// 2026-11-28-h200-tiles.md): a forward kernel of 16-bit operands and head
-/// dims up to 128 as 128 x 64, so that each of the 4 warps owns two 16-row
-/// slabs of the register tiles and every K or V fragment it loads from
-/// shared memory feeds two mmas (fwd d = 128: 239 -> 292 TFLOP/s, d = 64:
-/// 220 -> 242 at N = 16k; at d = 128 ptxas spills 100-200 bytes a thread
-/// and it is still faster). std::nullopt where the paper's sizes stay:
-/// backward specs, f32, larger head dims, dropout, layouts whose blocks
-/// these tiles do not divide.
+/// Whether 128 x 64 tiles were measured faster than the paper's for \p cfg
+/// on an H200 (bench/results/2026-11-28-h200-tiles.md and
+/// 2026-11-28-h200-session3/bwd-tiles.txt): then each of the 4 warps owns
+/// two 16-row slabs of the register tiles, and every fragment it loads from
+/// shared memory feeds two mmas.
+///  - forward, 16-bit, head dims up to 128, no dropout (d = 128: 239 -> 292
+///    TFLOP/s, d = 64: 220 -> 242 at N = 16k; at d = 128 ptxas spills
+///    100-200 bytes a thread and it is still faster; dropout's per-element
+///    Philox rounds need the registers the second slab takes);
+///  - backward, 16-bit, head dims up to 64, no dropout or score modifier
+///    (d = 64, N = 16k: 183 -> 197 TFLOP/s; the transposed dK/dV kernel's
+///    S^T and dP^T then have one 64-key slab of 128 query columns a warp;
+///    dropout's or a modifier's extra score tile would not fit the
+///    registers at 4 warps). At d = 128 the dK/dV accumulators leave no
+///    room for it.
+static bool prefersWideTiles(const attn::AttentionConfig &cfg, bool forward) {
+  if (cfg.elementType.isF32() || cfg.hasDropout())
+    return false;
+  int64_t maxDim = forward ? 128 : 64;
+  if (cfg.shape.headDim > maxDim || cfg.shape.headDimV > maxDim)
+    return false;
+  if (!forward && (cfg.softcap || cfg.alibi || cfg.score))
+    return false;
+  return true;
+}
+
+/// The tuned tiles of \p spec (every op must prefer them, and a layout's
+/// blocks must be multiples of them), or std::nullopt where the paper's
+/// sizes stay.
 static std::optional<std::pair<int64_t, int64_t>> tunedTiles(ModuleOp spec) {
   constexpr int64_t kRows = 128, kCols = 64;
-  bool forward = false, other = false;
+  bool any = false, all = true;
+  auto consider = [&](const attn::AttentionConfig &cfg, bool forward) {
+    any = true;
+    all &= prefersWideTiles(cfg, forward);
+    if (cfg.hasLayout &&
+        (cfg.layoutBlockQ % kRows != 0 || cfg.layoutBlockK % kCols != 0))
+      all = false;
+  };
   spec.walk([&](Operation *op) {
-    if (isa<attn::AttentionGradOp>(op)) {
-      other = true;
-      return;
-    }
-    auto attention = dyn_cast<attn::AttentionOp>(op);
-    if (!attention)
-      return;
-    forward = true;
-    RankedTensorType q = attention.getQuery().getType(),
-                     v = attention.getValue().getType();
-    // Dropout's per-element Philox rounds need registers the second slab
-    // takes (ptxas spills ~1 KB).
-    if (q.getElementType().isF32() || q.getShape().back() > 128 ||
-        v.getShape().back() > 128 || attention.getDropoutP())
-      other = true;
-    if (std::optional<ArrayRef<int64_t>> block = attention.getLayoutBlock())
-      if ((*block)[0] % kRows != 0 || (*block)[1] % kCols != 0)
-        other = true;
+    if (auto fwd = dyn_cast<attn::AttentionOp>(op))
+      consider(attn::getAttentionConfig(fwd), /*forward=*/true);
+    else if (auto bwd = dyn_cast<attn::AttentionGradOp>(op))
+      consider(attn::getAttentionConfig(bwd), /*forward=*/false);
   });
-  if (!forward || other)
+  if (!any || !all)
     return std::nullopt;
   return std::pair{kRows, kCols};
 }

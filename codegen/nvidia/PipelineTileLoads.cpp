@@ -39,9 +39,10 @@ namespace flashc::nvidia {
 namespace {
 
 /// Register-tile registers a thread may hold in a pipelined kernel: a
-/// forward kernel's other state is small; the backward kernels also run
-/// CTA-wide loops over shared-memory score tiles (measured: their dK/dV
-/// kernels spill 40-230 bytes with the prefetch above 112).
+/// forward kernel's other state is small. Backward kernels over 112 (the
+/// transposed dK/dV kernels, 128-192; the D = 64 128 x 64 dQ kernel, 200)
+/// measured 10-25 % slower with the prefetch of Q and dO, spills or not
+/// (bench/results/2026-11-28-h200-session3/bwd-tiles.txt).
 constexpr int64_t kMaxRegisterTileRegistersForward = 176;
 constexpr int64_t kMaxRegisterTileRegisters = 112;
 
