@@ -200,21 +200,13 @@ private:
 
 } // namespace
 
-RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
-  SetVector<Value> cands;
-  kernel.walk([&](memref::AllocaOp alloca) {
-    if (isCandidate(alloca))
-      cands.insert(alloca.getResult());
-  });
-  Pruner(cands).run(kernel);
-  RegisterTilePlan plan;
-  if (cands.empty())
-    return plan;
-  // The warps split the smallest tile's slabs. Fewer warps give each more
-  // slabs, and every B fragment a warp loads serves all of them (half the
-  // shared-memory reads at two slabs), so 4 warps come first, while the
-  // registers allow; fewer than 4 would leave the CTA's loads and stores to
-  // too few threads.
+/// The warps that can split every tile of \p cands within the register
+/// budget, or 0. The warps split the smallest tile's slabs. Fewer warps give
+/// each more slabs, and every B fragment a warp loads serves all of them
+/// (half the shared-memory reads at two slabs), so 4 warps come first, while
+/// the registers allow; fewer than 4 would leave the CTA's loads and stores
+/// to too few threads.
+static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps) {
   int64_t minRows = std::numeric_limits<int64_t>::max();
   for (Value tile : cands)
     minRows = std::min(minRows, cast<MemRefType>(tile.getType()).getShape()[0]);
@@ -228,14 +220,76 @@ RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
     }
     return registers <= kRegisterBudget;
   };
-  int64_t warps = 0;
   for (int64_t w = 4; w <= std::min(maxWarps, minRows / kMmaM); w *= 2)
-    if (fits(w)) {
-      warps = w;
-      break;
+    if (fits(w))
+      return w;
+  return 0;
+}
+
+/// The tile to give back to shared memory when \p cands do not fit: the
+/// largest that no matmul accumulates into (a score tile, rebuilt every
+/// iteration, rather than O, dK or dV, which live across the whole loop),
+/// else the largest.
+static Value pickTileToSpill(func::FuncOp kernel,
+                             const SetVector<Value> &cands) {
+  llvm::SmallPtrSet<Value, 8> accumulators;
+  kernel.walk([&](TileMatmulOp mm) {
+    if (mm.getAccumulate())
+      accumulators.insert(mm.getAcc());
+  });
+  Value best;
+  int64_t bestElements = -1;
+  bool bestIsAccumulator = true;
+  for (Value tile : cands) {
+    int64_t elements = cast<MemRefType>(tile.getType()).getNumElements();
+    bool isAccumulator = accumulators.contains(tile);
+    if (std::make_tuple(!isAccumulator, elements) >
+        std::make_tuple(!bestIsAccumulator, bestElements)) {
+      best = tile;
+      bestElements = elements;
+      bestIsAccumulator = isAccumulator;
     }
+  }
+  return best;
+}
+
+RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
+  SetVector<Value> cands;
+  kernel.walk([&](memref::AllocaOp alloca) {
+    if (isCandidate(alloca))
+      cands.insert(alloca.getResult());
+  });
+  Pruner(cands).run(kernel);
+  RegisterTilePlan plan;
+  // Over the budget: give tiles back to shared memory, scores before
+  // accumulators, until the rest fit (the pruner then drops whatever must
+  // follow them). All or nothing would leave even dK and dV in shared memory
+  // (the D = 128 dK/dV kernel with dropout or a score modifier: 3-4 score
+  // tiles and the accumulators, over the budget at 4 warps; or at 128 x 64
+  // tiles).
+  int64_t warps = 0;
+  bool partial = false;
+  while (!cands.empty() && (warps = pickWarps(cands, maxWarps)) == 0) {
+    cands.remove(pickTileToSpill(kernel, cands));
+    Pruner(cands).run(kernel);
+    partial = true;
+  }
   if (warps == 0)
     return plan;
+  // A partial plan runs the CTA-wide loops over the tiles left in shared
+  // memory on these warps instead of 8: worth it only for large register
+  // tiles. Measured (H200, bench/results/2026-11-28-h200-session3/README.md):
+  // dK and dV at D = 128 (128 f32 a thread) 3.3x faster than all in shared
+  // memory; a D = 64 dQ alone (32 f32) 11 % slower.
+  if (partial) {
+    int64_t registers = 0;
+    for (Value tile : cands)
+      registers += RegisterTileLayout::of(cast<MemRefType>(tile.getType()),
+                                          warps)
+                       .registers();
+    if (2 * registers < kRegisterBudget)
+      return plan;
+  }
   plan.tiles = std::move(cands);
   plan.warps = warps;
   return plan;

@@ -52,3 +52,22 @@ func.func @bwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: ten
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100xf32>, tensor<1x2x100x64xbf16> -> tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>
   return %dq, %dk, %dv : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>
 }
+
+// -----
+
+// Over the budget, tiles go back to shared memory scores first: at D = 128
+// with softcap, the dK/dV kernel's S^T, dP^T and raw-score tiles (32 f32
+// each at 4 warps) and dK, dV (64 each) need 224 registers; the scores
+// return to shared memory and dK, dV stay in registers (4 warps).
+// CHECK-LABEL: func.func @bwd_softcap_bwd_dkdv
+// CHECK-SAME: attn.warps = 4
+// CHECK: %[[DK:.+]] = memref.alloca() : memref<64x128xf32, #gpu.address_space<private>>
+// CHECK: %[[DV:.+]] = memref.alloca() : memref<64x128xf32, #gpu.address_space<private>>
+// CHECK-NOT: memref<64x64xf32, #gpu.address_space<private>>
+// CHECK: attn.tile.matmul %{{.+}}, %{{.+}}, %[[DV]] accumulate : memref<64x64xf32>
+// CHECK: attn.tile.matmul %{{.+}}, %{{.+}}, %[[DK]] accumulate alpha
+// CHECK-LABEL: func.func @bwd_softcap_bwd_dq
+func.func @bwd_softcap(%q: tensor<1x2x100x128xbf16>, %k: tensor<1x2x100x128xbf16>, %v: tensor<1x2x100x128xbf16>, %o: tensor<1x2x100x128xbf16>, %lse: tensor<1x2x100xf32>, %do: tensor<1x2x100x128xbf16>) -> (tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>) {
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do softcap(30.0) : tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>, tensor<1x2x100xf32>, tensor<1x2x100x128xbf16> -> tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>
+  return %dq, %dk, %dv : tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>, tensor<1x2x100x128xbf16>
+}
