@@ -21,14 +21,8 @@ WORK=${FLASHC_CAMPAIGN_WORK:-$BUILD_DIR/campaign}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-22/bin/llvm-symbolizer
 
-declare -A ARGS=(
-  [fuzz-spec]="-dict=fuzz/spec.dict"
-  [fuzz-pipeline]="-dict=fuzz/spec.dict"
-  [fuzz-spec-builder]="-max_len=512 -len_control=0"
-  [fuzz-layout]=""
-  [fuzz-runtime-args]="-dict=fuzz/manifest.dict"
-  [fuzz-cli]="-dict=fuzz/spec.dict"
-)
+# shellcheck source=fuzz/targets.sh
+source fuzz/targets.sh
 
 status=0
 for target in "${TARGETS[@]}"; do
@@ -38,7 +32,7 @@ for target in "${TARGETS[@]}"; do
   log="$WORK/$target.log"
   start=$(date +%s)
   # shellcheck disable=SC2086
-  "$bin" ${ARGS[$target]} -runs="$RUNS" -max_total_time="$SECONDS_LIMIT" \
+  "$bin" ${FLASHC_FUZZ_ARGS[$target]} -runs="$RUNS" -max_total_time="$SECONDS_LIMIT" \
     -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$WORK/artifacts/$target-" \
     "$WORK/$target" "fuzz/corpus/$target" >"$log" 2>&1

@@ -59,20 +59,11 @@ PACKAGES=(
   lld-22 libclang-rt-22-dev
   libcli11-dev libfmt-dev libgtest-dev nlohmann-json3-dev
 )
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  log "installing ${missing[*]}"
-  if ! { $SUDO apt-get update -qq &&
-         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-           --no-install-recommends "${missing[@]}"; }; then
-    log "FAILED: could not install ${missing[*]} (apt-get above)"
-    exit 1
-  fi
+# shellcheck source=scripts/lib/packages.sh
+source scripts/lib/packages.sh
+if ! FLASHC_LOG_PREFIX="sanitize: " flashc_install_packages "${PACKAGES[@]}"; then
+  log "FAILED: could not install the packages (apt-get above)"
+  exit 1
 fi
 # The packages are there; make sure what they should provide is, too.
 for tool in clang++-22 ld.lld-22 cmake ninja "$LLVM_BIN/llvm-symbolizer" \
@@ -156,14 +147,8 @@ run_fuzzer() {
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   log "fuzzing, ${FUZZ_SECONDS}s per target ($(elapsed))"
-  declare -A ARGS=(
-    [fuzz-spec]="-dict=fuzz/spec.dict"
-    [fuzz-pipeline]="-dict=fuzz/spec.dict"
-    [fuzz-spec-builder]="-max_len=512 -len_control=0"
-    [fuzz-layout]=""
-    [fuzz-runtime-args]="-dict=fuzz/manifest.dict"
-    [fuzz-cli]="-dict=fuzz/spec.dict"
-  )
+  # shellcheck source=fuzz/targets.sh
+  source fuzz/targets.sh
   # Two lanes, one per core; fuzz-runtime-args exists where runtime/ builds
   # the GPU runtime.
   lane() {
@@ -171,7 +156,7 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     for target in "$@"; do
       [ -x "$BUILD_DIR/bin/$target" ] || continue
       # shellcheck disable=SC2086
-      run_fuzzer "$target" ${ARGS[$target]} || failed=1
+      run_fuzzer "$target" ${FLASHC_FUZZ_ARGS[$target]} || failed=1
     done
     return $failed
   }

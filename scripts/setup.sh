@@ -9,17 +9,10 @@ PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
   libcli11-dev libfmt-dev libgtest-dev nlohmann-json3-dev
 )
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  echo "setup: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=scripts/lib/packages.sh
+source scripts/lib/packages.sh
+FLASHC_LOG_PREFIX="setup: " flashc_install_packages "${PACKAGES[@]}" ||
+  { echo "setup: apt-get failed (above)" >&2; exit 1; }
 
 BUILD_DIR=${FLASHC_BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
