@@ -11,6 +11,8 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace flashc::nvidia {
@@ -47,6 +49,15 @@ Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
 
 Value f32Constant(OpBuilder &b, Location loc, double value) {
   return floatConstant(b, loc, b.getF32Type(), value);
+}
+
+Value f32NegInf(OpBuilder &b, Location loc) {
+  return f32Constant(b, loc, -std::numeric_limits<double>::infinity());
+}
+
+Value isNegInf(OpBuilder &b, Location loc, Value x) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                               f32NegInf(b, loc));
 }
 
 Value convertFloat(OpBuilder &b, Location loc, Value value, Type to) {

@@ -32,6 +32,10 @@ struct CtaThread {
 mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc,
                           int64_t value);
 mlir::Value f32Constant(mlir::OpBuilder &b, mlir::Location loc, double value);
+/// The f32 -inf (a masked score, an empty row's max and LSE).
+mlir::Value f32NegInf(mlir::OpBuilder &b, mlir::Location loc);
+/// Whether f32 \p x is -inf.
+mlir::Value isNegInf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 /// A constant of float type \p type.
 mlir::Value floatConstant(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Type type, double value);

@@ -19,7 +19,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/ADT/TypeSwitch.h"
 
-#include <limits>
 
 using namespace mlir;
 using namespace flashc::attn;
@@ -28,13 +27,6 @@ using flashc::codegen::ScoreModifiers;
 
 namespace flashc::nvidia {
 namespace {
-
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-
-Value isNegInf(OpBuilder &b, Location loc, Value x) {
-  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
-                               f32Constant(b, loc, kNegInf));
-}
 
 /// The global coordinates of element \p idx of a score tile of \p op: query
 /// row0 + r, key col0 + c (row0 + c, col0 + r when it is transposed).
@@ -118,7 +110,7 @@ ElementFormula mask(TileMaskOp op) {
             // S = keep ? S : -inf
             Value keep = codegen::emitMaskKeeps(b, loc, op, at);
             return arith::SelectOp::create(b, loc, keep, in.front(),
-                                           f32Constant(b, loc, kNegInf))
+                                           f32NegInf(b, loc))
                 .getResult();
           }};
 }

@@ -364,7 +364,7 @@ private:
         };
         Value mOld = load(b, loc, op.getMax(), {slab, half});
         Value lOld = load(b, loc, op.getSum(), {slab, half});
-        Value rowMax = f32Constant(b, loc, -INFINITY);
+        Value rowMax = f32NegInf(b, loc);
         eachScore([&](ArrayRef<int64_t> at) {
           rowMax = arith::MaximumFOp::create(b, loc, rowMax,
                                              load(b, loc, scores, at));

@@ -17,15 +17,11 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
-#include <limits>
-
 using namespace mlir;
 using namespace flashc::attn;
 
 namespace flashc::nvidia {
 namespace {
-
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 struct LowerTileSoftmaxUpdate : CtaPattern<TileSoftmaxUpdateOp> {
   using CtaPattern::CtaPattern;
@@ -46,7 +42,7 @@ struct LowerTileSoftmaxUpdate : CtaPattern<TileSoftmaxUpdateOp> {
           Value lOld = memref::LoadOp::create(b, loc, sum, r);
           // m_new = max(m, max_c S[r, c])
           Value rowMax = reduceColumnsPerLane(
-              b, loc, cta, shape[1], f32Constant(b, loc, kNegInf),
+              b, loc, cta, shape[1], f32NegInf(b, loc),
               [&](OpBuilder &b, Location loc, Value c, Value partial) {
                 Value s = memref::LoadOp::create(b, loc, scores, {r, c});
                 return arith::MaximumFOp::create(b, loc, partial, s)

@@ -6,13 +6,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
-#include <limits>
 
 using namespace mlir;
 
 namespace flashc::nvidia {
-
-static constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 static Value select(OpBuilder &b, Location loc, Value cond, Value x, Value y) {
   return arith::SelectOp::create(b, loc, cond, x, y);
@@ -24,8 +21,7 @@ OnlineSoftmaxStep emitOnlineSoftmaxStep(OpBuilder &b, Location loc,
   step.max = arith::MaximumFOp::create(b, loc, oldMax, rowMax);
   // Nothing kept so far: subtract 0 instead of -inf, so that exp(-inf - m)
   // stays 0 rather than NaN.
-  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                      step.max, f32Constant(b, loc, kNegInf));
+  Value empty = isNegInf(b, loc, step.max);
   step.subtrahend =
       select(b, loc, empty, f32Constant(b, loc, 0.0), step.max);
   step.alpha = select(
@@ -54,7 +50,7 @@ FinalizedRow emitFinalizedRow(OpBuilder &b, Location loc, Value max,
                                     f32Constant(b, loc, 0.0));
   Value lse =
       arith::AddFOp::create(b, loc, max, math::LogOp::create(b, loc, sum));
-  row.lse = select(b, loc, row.empty, f32Constant(b, loc, kNegInf), lse);
+  row.lse = select(b, loc, row.empty, f32NegInf(b, loc), lse);
   return row;
 }
 
