@@ -46,8 +46,8 @@ namespace {
 constexpr int64_t kMaxRegisterTileRegistersForward = 176;
 constexpr int64_t kMaxRegisterTileRegisters = 112;
 
-/// The loop's leading ops: side-effect-free index arithmetic, reads of
-/// global index lists, and the tile.loads among them.
+/// The loop's leading tile.loads and the side-effect-free index arithmetic
+/// and reads of global index lists among them that compute their operands.
 struct LoopPrefix {
   SmallVector<Operation *> ops;
   SmallVector<TileLoadOp> loads;
@@ -71,9 +71,19 @@ LoopPrefix leadingLoads(scf::ForOp loop) {
     }
     break;
   }
-  // Ops after the last load stay where they are.
-  while (!prefix.ops.empty() && !isa<TileLoadOp>(prefix.ops.back()))
-    prefix.ops.pop_back();
+  // Only what the loads need moves with them: the other ops (the body's
+  // mask conditions, say) stay where they are.
+  llvm::SmallPtrSet<Operation *, 16> needed(prefix.loads.begin(),
+                                            prefix.loads.end());
+  for (Operation *op : llvm::reverse(prefix.ops)) {
+    if (!needed.contains(op))
+      continue;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp();
+          def && def->getBlock() == loop.getBody())
+        needed.insert(def);
+  }
+  llvm::erase_if(prefix.ops, [&](Operation *op) { return !needed.contains(op); });
   return prefix;
 }
 
