@@ -98,3 +98,49 @@ gpu.func @mixed(%acc: !w) kernel attributes {known_block_size = array<i32: 128, 
   gpu.return
 }
 }
+
+// -----
+
+// Transposed score tiles (the dK/dV kernel's S^T): element (r, c) is the
+// score of query q0 + c and key k0 + r, so the mask compares q0 + the
+// thread's column (2t) and k0 + its row (16 w + g); LSE and D are read from
+// shared memory at the element's column, one load per held element (8).
+// CHECK-LABEL: gpu.func @transposed
+// CHECK-SAME: (%[[LSE:[^:]+]]: memref<16xf32, #gpu.address_space<workgroup>>, %[[D:[^:]+]]: memref<16xf32, #gpu.address_space<workgroup>>, %[[B:[^:]+]]: index, %[[H:[^:]+]]: index, %[[Q0:[^:]+]]: index, %[[K0:[^:]+]]: index, %[[N:[^:]+]]: index)
+// CHECK: %[[T2:.+]] = arith.muli %{{.+}}, %c2{{[_0-9]*}} : index
+// CHECK: %[[W16:.+]] = arith.muli %{{.+}}, %c16{{[_0-9]*}} : index
+// CHECK-NEXT: %[[ROW:.+]] = arith.addi %[[W16]], %{{.+}} : index
+// CHECK: %[[I:.+]] = arith.addi %[[Q0]], %[[T2]] : index
+// CHECK-NEXT: %[[J:.+]] = arith.addi %[[K0]], %[[ROW]] : index
+// CHECK-NEXT: arith.cmpi slt, %[[I]], %[[N]] : index
+// CHECK-NEXT: arith.cmpi slt, %[[J]], %[[N]] : index
+// CHECK-COUNT-8: memref.load %[[LSE]][%{{.+}}] : memref<16xf32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-8: memref.load %[[D]][%{{.+}}] : memref<16xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
+!s = memref<64x16xf32, #gpu.address_space<private>>
+!c = memref<16xf32, #gpu.address_space<workgroup>>
+gpu.module @m {
+gpu.func @transposed(%lse: !c, %d: !c, %b: index, %h: index, %q0: index, %k0: index, %n: index) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+  %s = memref.alloca() : !s
+  %dp = memref.alloca() : !s
+  attn.tile.mask %s at [%b, %h, %q0, %k0] transposed shift %n bounds [%n, %n] causal : !s
+  attn.tile.exp_lse %s, %lse transposed : !s, !c
+  attn.tile.softmax_grad %s, %dp, %d transposed : !s, !s, !c
+  gpu.return
+}
+}
+
+// -----
+
+!s = memref<64x64xf32, #gpu.address_space<private>>
+!r = memref<64xf32, #gpu.address_space<private>>
+gpu.module @m {
+gpu.func @column_rows_in_registers() kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+  %s = memref.alloca() : !s
+  %lse = memref.alloca() : !r
+  // expected-error @+1 {{a 1-D tile read at the column must be in shared memory, and the tile written 2-D}}
+  attn.tile.exp_lse %s, %lse transposed : !s, !r
+  gpu.return
+}
+}

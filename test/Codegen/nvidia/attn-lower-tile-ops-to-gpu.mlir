@@ -104,3 +104,29 @@ gpu.func @scalar_matmul(%a: !f, %b: !f, %c: !f) kernel {
   gpu.return
 }
 }
+
+// -----
+
+!s = memref<64x32xf32, #gpu.address_space<workgroup>>
+!c = memref<32xf32, #gpu.address_space<workgroup>>
+
+// A transposed exp_lse on a shared-memory tile (S^T of the dK/dV kernel):
+// the LSE is read at each element's column (c0 + e of the thread's 4
+// consecutive elements), not at its row.
+// CHECK-LABEL: gpu.func @exp_lse_transposed
+// CHECK-SAME: (%[[S:[^:]+]]: memref<64x32xf32, #gpu.address_space<workgroup>>, %[[LSE:[^:]+]]: memref<32xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[ROW:.+]] = arith.divui %{{.+}}, %c8{{[_0-9]*}} : index
+// CHECK: %[[COL:.+]] = arith.muli %{{.+}}, %c4{{[_0-9]*}} : index
+// CHECK: vector.load %[[S]][%[[ROW]], %[[COL]]]
+// CHECK: %[[C0:.+]] = arith.addi %[[COL]], %c0{{[_0-9]*}} : index
+// CHECK: memref.load %[[LSE]][%[[C0]]] : memref<32xf32, #gpu.address_space<workgroup>>
+// CHECK: math.exp2
+// CHECK: %[[C1:.+]] = arith.addi %[[COL]], %c1{{[_0-9]*}} : index
+// CHECK: memref.load %[[LSE]][%[[C1]]] : memref<32xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: memref.load %[[LSE]][%[[ROW]]]
+gpu.module @m {
+gpu.func @exp_lse_transposed(%s: !s, %lse: !c) kernel {
+  attn.tile.exp_lse %s, %lse transposed : !s, !c
+  gpu.return
+}
+}
