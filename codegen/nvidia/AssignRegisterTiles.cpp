@@ -44,8 +44,10 @@ struct AttnAssignRegisterTilesPass
         tile.setType(MemRefType::get(type.getShape(), type.getElementType(),
                                      type.getLayout(), privateSpace));
       }
-      kernel->setAttr(kKernelWarpsAttr,
-                      OpBuilder(kernel).getI64IntegerAttr(plan.warps));
+      OpBuilder b(kernel);
+      kernel->setAttr(kKernelWarpsAttr, b.getI64IntegerAttr(plan.warps));
+      kernel->setAttr(kKernelRegisterTileRegistersAttr,
+                      b.getI64IntegerAttr(plan.registers));
     });
   }
 };

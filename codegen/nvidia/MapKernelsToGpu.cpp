@@ -158,8 +158,8 @@ LogicalResult mapKernel(func::FuncOp func, const TargetInfo &target) {
   auto kernel =
       gpu::GPUFuncOp::create(b, loc, func.getName(), func.getFunctionType());
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  for (StringRef name :
-       {abi::kKernelKindAttr, abi::kKernelInfoAttr, kSharedBytesAttr})
+  for (StringRef name : {abi::kKernelKindAttr, abi::kKernelInfoAttr,
+                         kSharedBytesAttr, kKernelRegisterTileRegistersAttr})
     if (Attribute attr = func->getAttr(name))
       kernel->setAttr(name, attr);
   // A kernel with register tiles has the warps they were split among.

@@ -3,6 +3,7 @@
 #include "codegen/nvidia/NvidiaCompiler.h"
 #include "codegen/nvidia/Passes.h"
 #include "codegen/nvidia/Pipeline.h"
+#include "codegen/nvidia/RegisterTiles.h"
 #include "codegen/nvidia/SharedMemoryPlan.h"
 #include "dialect/AttentionConfig.h"
 #include "dialect/AttnOps.h"
@@ -307,6 +308,9 @@ llvm::Expected<NvidiaKernels> compileForNvidia(ModuleOp tiledModule,
       kernel.threads = known[0];
     if (auto bytes = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr))
       kernel.sharedBytes = bytes.getInt();
+    if (auto registers =
+            func->getAttrOfType<IntegerAttr>(kKernelRegisterTileRegistersAttr))
+      kernel.registerTileRegisters = registers.getInt();
     kernel.grid =
         kind.getValue() == abi::kBackwardDkDv ? "key_blocks" : "query_blocks";
     kernel.blockQ = infoInt(info, abi::kTileRows);

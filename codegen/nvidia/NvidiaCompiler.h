@@ -38,6 +38,9 @@ struct NvidiaKernel {
   std::string ptx;
   int64_t threads = 0;     ///< block = (threads, 1, 1)
   int64_t sharedBytes = 0; ///< dynamic shared memory per CTA
+  /// f32 registers a thread holds register tiles in (0: every tile in
+  /// shared memory).
+  int64_t registerTileRegisters = 0;
   /// "query_blocks": grid (ceil(Nq / block_q), Hq, B); "key_blocks":
   /// (ceil(Nk / block_k), Hkv, B).
   std::string grid;

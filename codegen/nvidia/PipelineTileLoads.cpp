@@ -244,14 +244,10 @@ struct AttnPipelineTileLoadsPass
     kernel.walk([&](TileDropoutOp) { dropout = true; });
     if (dropout)
       return false;
-    int64_t warps = 0;
-    if (auto attr = kernel->getAttrOfType<IntegerAttr>(kKernelWarpsAttr))
-      warps = attr.getInt();
     int64_t registers = 0;
-    kernel.walk([&](memref::AllocaOp alloca) {
-      if (isRegisterTile(alloca))
-        registers += RegisterTileLayout::of(alloca.getType(), warps).registers();
-    });
+    if (auto attr =
+            kernel->getAttrOfType<IntegerAttr>(kKernelRegisterTileRegistersAttr))
+      registers = attr.getInt();
     auto kind = kernel->getAttrOfType<StringAttr>(abi::kKernelKindAttr);
     return registers <= (kind && kind.getValue() == "fwd"
                              ? kMaxRegisterTileRegistersForward

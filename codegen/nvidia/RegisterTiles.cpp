@@ -281,17 +281,16 @@ RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
   // tiles. Measured (H200, bench/results/2026-11-28-h200-session3/README.md):
   // dK and dV at D = 128 (128 f32 a thread) 3.3x faster than all in shared
   // memory; a D = 64 dQ alone (32 f32) 11 % slower.
-  if (partial) {
-    int64_t registers = 0;
-    for (Value tile : cands)
-      registers += RegisterTileLayout::of(cast<MemRefType>(tile.getType()),
-                                          warps)
-                       .registers();
-    if (2 * registers < kRegisterBudget)
-      return plan;
-  }
+  int64_t registers = 0;
+  for (Value tile : cands)
+    registers +=
+        RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps)
+            .registers();
+  if (partial && 2 * registers < kRegisterBudget)
+    return plan;
   plan.tiles = std::move(cands);
   plan.warps = warps;
+  plan.registers = registers;
   return plan;
 }
 

@@ -89,12 +89,18 @@ fragmentElements(const RegisterTileLayout &layout);
 struct RegisterTilePlan {
   llvm::SetVector<mlir::Value> tiles;
   int64_t warps = 0;
+  /// f32 registers a thread spends on them.
+  int64_t registers = 0;
 };
 RegisterTilePlan planRegisterTiles(mlir::func::FuncOp kernel,
                                    int64_t maxWarps);
 
 /// Attribute on a kernel: the warps of its CTA (set with register tiles).
 inline constexpr llvm::StringLiteral kKernelWarpsAttr = "attn.warps";
+/// Attribute on a kernel: the f32 registers a thread spends on register
+/// tiles (RegisterTilePlan::registers; set with them).
+inline constexpr llvm::StringLiteral kKernelRegisterTileRegistersAttr =
+    "attn.register_tile_registers";
 
 } // namespace flashc::nvidia
 

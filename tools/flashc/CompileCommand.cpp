@@ -47,9 +47,14 @@ int compileSpec(SpecFile &spec, const CompileCommandOptions &opts,
       << " (" << kernels->target << ")\n";
   for (const nvidia::NvidiaKernel &k : kernels->kernels) {
     out << llvm::formatv("  {0,-9} {1}: tiles {2}x{3}, {4} threads, {5} B "
-                         "shared",
+                         "shared, ",
                          k.kind, k.name, k.blockQ, k.blockK, k.threads,
                          k.sharedBytes);
+    if (k.registerTileRegisters)
+      out << llvm::formatv("{0} f32 a thread in register tiles",
+                           k.registerTileRegisters);
+    else
+      out << "no register tiles";
     if (k.ptxas)
       out << llvm::formatv(", {0} registers, {1} B spilled", k.ptxas->registers,
                            k.ptxas->spillStoreBytes + k.ptxas->spillLoadBytes);

@@ -3,7 +3,10 @@
 // Forward: the scores, the running max and sum, the accumulator and the LSE
 // live in registers (private); Q, K and V stay in shared memory (no space
 // yet). 64 query rows: 4 warps of one 16-row slab each.
+// The kernel records the f32 registers a thread spends on them: S 64, O 32,
+// max, sum and LSE 2 each.
 // CHECK-LABEL: func.func @fwd_fwd
+// CHECK-SAME: attn.register_tile_registers = 102
 // CHECK-SAME: attn.warps = 4
 // CHECK: %[[Q:.+]] = memref.alloca() : memref<64x64xbf16>
 // CHECK: %[[M:.+]] = memref.alloca() : memref<64xf32, #gpu.address_space<private>>
@@ -34,6 +37,7 @@ func.func @fwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: ten
 // CHECK-NOT: attn.warps
 // CHECK-NOT: private
 // CHECK-LABEL: func.func @bwd_bwd_dkdv
+// CHECK-SAME: attn.register_tile_registers = 128
 // CHECK-SAME: attn.warps = 8
 // CHECK: %[[DK:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
 // CHECK: %[[DV:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
@@ -60,6 +64,7 @@ func.func @bwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: ten
 // each at 4 warps) and dK, dV (64 each) need 224 registers; the scores
 // return to shared memory and dK, dV stay in registers (4 warps).
 // CHECK-LABEL: func.func @bwd_softcap_bwd_dkdv
+// CHECK-SAME: attn.register_tile_registers = 128
 // CHECK-SAME: attn.warps = 4
 // CHECK: %[[DK:.+]] = memref.alloca() : memref<64x128xf32, #gpu.address_space<private>>
 // CHECK: %[[DV:.+]] = memref.alloca() : memref<64x128xf32, #gpu.address_space<private>>
