@@ -58,6 +58,14 @@ Value emitBuiltinModifiers(OpBuilder &b, Location loc,
 
 } // namespace
 
+ElementCoords ElementCoords::of(OpBuilder &b, Location loc, Value batch,
+                               Value head, Value row0, Value col0,
+                               ValueRange idx, bool transposed) {
+  Value query = idx[transposed ? 1 : 0], key = idx[transposed ? 0 : 1];
+  return {batch, head, arith::AddIOp::create(b, loc, row0, query),
+          arith::AddIOp::create(b, loc, col0, key)};
+}
+
 ScoreModifiers ScoreModifiers::of(attn::TileScoreModOp op) {
   return {softcapOf(op.getSoftcapAttr()), op.getAlibi(), op.getShift(),
           customOf(op.getScore())};

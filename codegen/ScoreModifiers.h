@@ -27,6 +27,14 @@ namespace flashc::codegen {
 /// `index`).
 struct ElementCoords {
   mlir::Value batch, head, row, col;
+
+  /// Element \p idx (tile row, tile column) of a score tile whose first
+  /// query is \p row0 and first key \p col0: query row0 + r, key col0 + c,
+  /// or row0 + c, col0 + r when the tile is \p transposed (holds S^T).
+  static ElementCoords of(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value batch, mlir::Value head,
+                          mlir::Value row0, mlir::Value col0,
+                          mlir::ValueRange idx, bool transposed);
 };
 
 /// The modifiers of a score tile, in the order they apply: softcap, ALiBi,

@@ -35,11 +35,9 @@ void buildElementLoops(
         body) {
   buildLoopsOverShape(
       b, loc, tileShape(tile), [&](OpBuilder &b, Location loc, ValueRange ivs) {
-        Value query = ivs[transposed ? 1 : 0], key = ivs[transposed ? 0 : 1];
-        ElementCoords at = {batch, head,
-                            arith::AddIOp::create(b, loc, row0, query),
-                            arith::AddIOp::create(b, loc, col0, key)};
-        body(b, loc, ivs, at);
+        body(b, loc, ivs,
+             ElementCoords::of(b, loc, batch, head, row0, col0, ivs,
+                               transposed));
       });
 }
 
@@ -54,16 +52,16 @@ struct LowerTileScoreMod : OpConversionPattern<TileScoreModOp> {
                                               adaptor.getHeads())
                              : Value();
     Value scores = adaptor.getScores();
-    buildElementLoops(rewriter, loc, scores, adaptor.getBatch(),
-                      adaptor.getHead(), adaptor.getRow0(), adaptor.getCol0(),
-                      op.getTransposed(), [&](OpBuilder &b, Location loc, ValueRange ivs,
-                          const ElementCoords &at) {
-                        Value s = memref::LoadOp::create(b, loc, scores, ivs);
-                        memref::StoreOp::create(
-                            b, loc,
-                            emitModifiedScore(b, loc, mods, s, at, slope),
-                            scores, ivs);
-                      });
+    buildElementLoops(
+        rewriter, loc, scores, adaptor.getBatch(), adaptor.getHead(),
+        adaptor.getRow0(), adaptor.getCol0(), op.getTransposed(),
+        [&](OpBuilder &b, Location loc, ValueRange ivs,
+            const ElementCoords &at) {
+          Value s = memref::LoadOp::create(b, loc, scores, ivs);
+          memref::StoreOp::create(
+              b, loc, emitModifiedScore(b, loc, mods, s, at, slope), scores,
+              ivs);
+        });
     rewriter.eraseOp(op);
     return success();
   }

@@ -19,7 +19,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/ADT/TypeSwitch.h"
 
-
 using namespace mlir;
 using namespace flashc::attn;
 using flashc::codegen::ElementCoords;
@@ -28,14 +27,11 @@ using flashc::codegen::ScoreModifiers;
 namespace flashc::nvidia {
 namespace {
 
-/// The global coordinates of element \p idx of a score tile of \p op: query
-/// row0 + r, key col0 + c (row0 + c, col0 + r when it is transposed).
+/// The global coordinates of element \p idx of a score tile of \p op.
 template <typename OpT>
 ElementCoords coordsOf(OpBuilder &b, Location loc, OpT op, ValueRange idx) {
-  bool transposed = op.getTransposed();
-  return {op.getBatch(), op.getHead(),
-          arith::AddIOp::create(b, loc, op.getRow0(), idx[transposed ? 1 : 0]),
-          arith::AddIOp::create(b, loc, op.getCol0(), idx[transposed ? 0 : 1])};
+  return ElementCoords::of(b, loc, op.getBatch(), op.getHead(), op.getRow0(),
+                           op.getCol0(), idx, op.getTransposed());
 }
 
 ElementFormula fill(TileFillOp op) {
@@ -166,8 +162,7 @@ ElementFormula expLse(TileExpLseOp op) {
             return arith::SelectOp::create(b, loc, dead,
                                            f32Constant(b, loc, 0.0), p)
                 .getResult();
-          },
-          op.getTransposed()};
+          }};
 }
 
 ElementFormula softmaxGrad(TileSoftmaxGradOp op) {
@@ -181,8 +176,7 @@ ElementFormula softmaxGrad(TileSoftmaxGradOp op) {
                        b, loc, in[0],
                        arith::SubFOp::create(b, loc, in[1], rows.front()))
                 .getResult();
-          },
-          op.getTransposed()};
+          }};
 }
 
 /// An element-wise op on shared-memory tiles: the CTA splits the elements.
@@ -226,7 +220,8 @@ bool readsRowSourcesByColumn(Operation *op) {
 }
 
 std::optional<ElementFormula> buildElementFormula(OpBuilder &b, Operation *op) {
-  return llvm::TypeSwitch<Operation *, std::optional<ElementFormula>>(op)
+  std::optional<ElementFormula> formula =
+      llvm::TypeSwitch<Operation *, std::optional<ElementFormula>>(op)
       .Case([](TileFillOp op) { return fill(op); })
       .Case([](TileCopyOp op) { return copy(op); })
       .Case([&](TileScoreModOp op) { return scoreMod(b, op); })
@@ -236,6 +231,9 @@ std::optional<ElementFormula> buildElementFormula(OpBuilder &b, Operation *op) {
       .Case([](TileExpLseOp op) { return expLse(op); })
       .Case([](TileSoftmaxGradOp op) { return softmaxGrad(op); })
       .Default([](Operation *) { return std::nullopt; });
+  if (formula)
+    formula->rowSourcesByColumn = readsRowSourcesByColumn(op);
+  return formula;
 }
 
 void populateGpuElementwiseTileOpsPatterns(RewritePatternSet &patterns,

@@ -22,6 +22,7 @@
 #include "codegen/nvidia/LowerTileOpsToGpu.h"
 #include "codegen/nvidia/MmaFragments.h"
 #include "codegen/nvidia/Passes.h"
+#include "codegen/nvidia/RegisterTiles.h"
 #include "dialect/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -53,11 +54,11 @@ namespace {
 constexpr int64_t kMaxBlocksInFlight = 16;
 constexpr int64_t kMaxBlocksInFlightBesideRegisterTiles = 8;
 
+/// Whether the kernel of \p op keeps register tiles (the plan's attribute,
+/// which attn-map-kernels-to-gpu carries over to the gpu.func).
 bool hasRegisterTiles(Operation *op) {
-  auto kernel = op->getParentOfType<gpu::GPUFuncOp>();
-  bool found = false;
-  kernel.walk([&](memref::AllocaOp) { found = true; });
-  return found;
+  return op->getParentOfType<gpu::GPUFuncOp>()->hasAttr(
+      kKernelRegisterTileRegistersAttr);
 }
 
 struct LowerTileMatmulToMma : CtaPattern<TileMatmulOp> {

@@ -200,6 +200,16 @@ private:
 
 } // namespace
 
+/// f32 registers a thread spends on \p tiles split among \p warps.
+static int64_t registersOf(const SetVector<Value> &tiles, int64_t warps) {
+  int64_t registers = 0;
+  for (Value tile : tiles)
+    registers +=
+        RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps)
+            .registers();
+  return registers;
+}
+
 /// The warps that can split every tile of \p cands within the register
 /// budget, or 0. The warps split the smallest tile's slabs. Fewer warps give
 /// each more slabs, and every B fragment a warp loads serves all of them
@@ -211,14 +221,10 @@ static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps) {
   for (Value tile : cands)
     minRows = std::min(minRows, cast<MemRefType>(tile.getType()).getShape()[0]);
   auto fits = [&](int64_t warps) {
-    int64_t registers = 0;
-    for (Value tile : cands) {
-      auto type = cast<MemRefType>(tile.getType());
-      if (type.getShape()[0] % (kMmaM * warps) != 0)
+    for (Value tile : cands)
+      if (cast<MemRefType>(tile.getType()).getShape()[0] % (kMmaM * warps))
         return false;
-      registers += RegisterTileLayout::of(type, warps).registers();
-    }
-    return registers <= kRegisterBudget;
+    return registersOf(cands, warps) <= kRegisterBudget;
   };
   for (int64_t w = 4; w <= std::min(maxWarps, minRows / kMmaM); w *= 2)
     if (fits(w))
@@ -227,30 +233,17 @@ static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps) {
 }
 
 /// The tile to give back to shared memory when \p cands do not fit: the
-/// largest that no matmul accumulates into (a score tile, rebuilt every
-/// iteration, rather than O, dK or dV, which live across the whole loop),
-/// else the largest.
-static Value pickTileToSpill(func::FuncOp kernel,
-                             const SetVector<Value> &cands) {
-  llvm::SmallPtrSet<Value, 8> accumulators;
-  kernel.walk([&](TileMatmulOp mm) {
-    if (mm.getAccumulate())
-      accumulators.insert(mm.getAcc());
-  });
-  Value best;
-  int64_t bestElements = -1;
-  bool bestIsAccumulator = true;
-  for (Value tile : cands) {
-    int64_t elements = cast<MemRefType>(tile.getType()).getNumElements();
-    bool isAccumulator = accumulators.contains(tile);
-    if (std::make_tuple(!isAccumulator, elements) >
-        std::make_tuple(!bestIsAccumulator, bestElements)) {
-      best = tile;
-      bestElements = elements;
-      bestIsAccumulator = isAccumulator;
-    }
-  }
-  return best;
+/// largest not in \p accumulators (a score tile, rebuilt every iteration,
+/// rather than O, dK or dV, which live across the whole loop), else the
+/// largest.
+static Value pickTileToSpill(const SetVector<Value> &cands,
+                             const llvm::SmallPtrSetImpl<Value> &accumulators) {
+  auto key = [&](Value tile) {
+    return std::make_pair(!accumulators.contains(tile),
+                          cast<MemRefType>(tile.getType()).getNumElements());
+  };
+  return *llvm::max_element(
+      cands, [&](Value a, Value b) { return key(a) < key(b); });
 }
 
 RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
@@ -267,10 +260,15 @@ RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
   // (the D = 128 dK/dV kernel with dropout or a score modifier: 3-4 score
   // tiles and the accumulators, over the budget at 4 warps; or at 128 x 64
   // tiles).
+  llvm::SmallPtrSet<Value, 8> accumulators;
+  kernel.walk([&](TileMatmulOp mm) {
+    if (mm.getAccumulate())
+      accumulators.insert(mm.getAcc());
+  });
   int64_t warps = 0;
   bool partial = false;
   while (!cands.empty() && (warps = pickWarps(cands, maxWarps)) == 0) {
-    cands.remove(pickTileToSpill(kernel, cands));
+    cands.remove(pickTileToSpill(cands, accumulators));
     Pruner(cands).run(kernel);
     partial = true;
   }
@@ -281,11 +279,7 @@ RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
   // tiles. Measured (H200, bench/results/2026-11-28-h200-session3/README.md):
   // dK and dV at D = 128 (128 f32 a thread) 3.3x faster than all in shared
   // memory; a D = 64 dQ alone (32 f32) 11 % slower.
-  int64_t registers = 0;
-  for (Value tile : cands)
-    registers +=
-        RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps)
-            .registers();
+  int64_t registers = registersOf(cands, warps);
   if (partial && 2 * registers < kRegisterBudget)
     return plan;
   plan.tiles = std::move(cands);
