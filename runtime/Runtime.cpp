@@ -329,8 +329,8 @@ Status KernelDirectory::load(const std::string &directory,
             " bytes of dynamic + " + std::to_string(k.stats.staticSharedBytes) +
             " of static shared memory; this GPU allows " +
             std::to_string(device->maxSharedBytesOptIn()) + " per block");
-      // Above 48 KiB a kernel must opt in to its dynamic shared memory.
-      if (spec.sharedBytes > 48 * 1024)
+      if (needsSharedMemoryOptIn(spec.sharedBytes,
+                                 k.stats.staticSharedBytes))
         FLASHC_CU(api.funcSetAttribute(
             k.function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
             static_cast<int>(spec.sharedBytes)));
@@ -339,6 +339,12 @@ Status KernelDirectory::load(const std::string &directory,
   }
   out = std::move(kd);
   return Status::success();
+}
+
+bool needsSharedMemoryOptIn(int64_t dynamicBytes, int64_t staticBytes) {
+  // Counted together: a plan of exactly 48 KiB beside the compiler's 1-byte
+  // static buffer does not launch without it.
+  return dynamicBytes + staticBytes > 48 * 1024;
 }
 
 std::unique_ptr<KernelDirectory>

@@ -184,6 +184,11 @@ struct KernelStats {
 };
 
 /// A loaded kernel directory.
+/// Whether a kernel with \p dynamicBytes of dynamic and \p staticBytes of
+/// static shared memory must opt in (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_
+/// SIZE_BYTES) before it can launch: above 48 KiB in all.
+bool needsSharedMemoryOptIn(int64_t dynamicBytes, int64_t staticBytes);
+
 class KernelDirectory {
 public:
   /// Loads \p directory on \p device: parses and validates the manifest,

@@ -133,6 +133,13 @@ struct Fixture {
   }
 };
 
+TEST(Runtime, SharedMemoryOptInCountsStaticBytes) {
+  EXPECT_FALSE(needsSharedMemoryOptIn(48 * 1024, 0));
+  EXPECT_TRUE(needsSharedMemoryOptIn(48 * 1024, 1));
+  EXPECT_TRUE(needsSharedMemoryOptIn(48 * 1024 + 16, 0));
+  EXPECT_FALSE(needsSharedMemoryOptIn(40 * 1024, 8 * 1024));
+}
+
 TEST(Runtime, ForwardLaunchesOnTheCallersStream) {
   Fixture f;
   Status s = f.kernels->forward(f.forwardArgs(), stream42());

@@ -11,6 +11,7 @@
 
 #include "codegen/nvidia/CtaBuilders.h"
 #include "codegen/nvidia/LowerTileOpsToGpu.h"
+#include "codegen/nvidia/Wgmma.h"
 #include "dialect/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -124,6 +125,17 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
       return globalIndices(b, loc, adaptor.getBatch(), adaptor.getHead(),
                            adaptor.getRow0(), idx);
     };
+    // Where tile element idx (a whole 16-byte group in the vector paths)
+    // is stored: in place, or swizzled for wgmma (Wgmma.h).
+    bool swizzled = isSwizzledTile(tile);
+    auto stored = [&](OpBuilder &b, Location loc,
+                      ValueRange idx) -> SmallVector<Value> {
+      if (!swizzled)
+        return SmallVector<Value>(idx);
+      auto [row, col] = swizzledIndex(
+          b, loc, cast<MemRefType>(tile.getType()), idx[0], idx[1]);
+      return {row, col};
+    };
     // Rows [0, n) come from the tensor, rows [n, R) are zero, so padding
     // never brings garbage (or NaN) into a product.
     auto byElement = [&](OpBuilder &b, Location loc) {
@@ -135,7 +147,7 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
                                               b, loc, source, at(b, loc, idx))
                                        .getResult();
                                  });
-            memref::StoreOp::create(b, loc, v, tile, idx);
+            memref::StoreOp::create(b, loc, v, tile, stored(b, loc, idx));
           });
     };
     int64_t width = kVectorBytes / elementBytes(tile);
@@ -164,7 +176,8 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
                   indexConstant(b, loc, 0));
               nvgpu::DeviceAsyncCopyOp::create(
                   b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
-                  tile, idx, source, at(b, loc, row), b.getIndexAttr(width),
+                  tile, stored(b, loc, idx), source, at(b, loc, row),
+                  b.getIndexAttr(width),
                   srcElements, b.getUnitAttr());
               return;
             }
@@ -176,7 +189,7 @@ struct LowerTileLoad : CtaPattern<TileLoadOp> {
                                                 llvm::MaybeAlign(kVectorBytes))
                       .getResult();
                 });
-            vector::StoreOp::create(b, loc, v, tile, idx,
+            vector::StoreOp::create(b, loc, v, tile, stored(b, loc, idx),
                                     /*nontemporal=*/false,
                                     llvm::MaybeAlign(kVectorBytes));
           });

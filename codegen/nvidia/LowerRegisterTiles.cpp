@@ -12,10 +12,12 @@
 #include "codegen/nvidia/OnlineSoftmax.h"
 #include "codegen/nvidia/Passes.h"
 #include "codegen/nvidia/RegisterTiles.h"
+#include "codegen/nvidia/Wgmma.h"
 #include "dialect/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -218,15 +220,15 @@ private:
     if (!physical.count(acc) || physical.count(rhs))
       return op.emitError("register matmul needs its accumulator in "
                           "registers and B in shared memory");
-    bool lhsInRegisters = physical.count(lhs);
+    bool wgmma = op->hasAttr(kWgmmaAttr);
+    if (!wgmma && (isSwizzledTile(lhs) || isSwizzledTile(rhs)))
+      return op.emitError("a swizzled tile is read only by wgmma");
     Type mmaType = multiplicandType(elementTypeOf(lhs), elementTypeOf(rhs));
     int64_t k = op.getTransposeA() ? tileShape(lhs)[0] : tileShape(lhs)[1];
     double alpha = op.getAlpha().convertToDouble();
     // Accumulating at alpha = 1 starts the K loop from the tile's values.
     bool fromAcc = op.getAccumulate() && alpha == 1.0;
     const RegisterTileLayout &layout = layoutOf(acc);
-    LaneCoords lane = laneCoords(b, loc, ft.lane);
-    FragmentLoader loadB(rhs, op.getTransposeB(), mmaType, lane);
     Value zero = f32Constant(b, loc, 0.0);
 
     // frags[(slab * blocks + j) * 4 + c]: c of column block j of a slab.
@@ -236,6 +238,88 @@ private:
       for (int64_t j = 0; j < blocks; ++j)
         for (int64_t c = 0; c < 4; ++c)
           frags.push_back(fromAcc ? load(b, loc, acc, {slab, j, c}) : zero);
+    if (wgmma)
+      frags = wgmmaFragments(b, op, mmaType, k, std::move(frags));
+    else
+      frags = mmaFragments(b, op, mmaType, k, std::move(frags));
+    storeMatmulResult(b, op, frags, fromAcc);
+    return success();
+  }
+
+  /// The A fragments (four 16-bit pairs) of k step \p kk of each slab of
+  /// register tile \p lhs: its accumulator fragments of column blocks
+  /// 2 kk, 2 kk + 1 (the mma.sync and wgmma A layouts).
+  SmallVector<SmallVector<Value>> registerA(OpBuilder &b, Location loc,
+                                            Value lhs, int64_t slabs,
+                                            int64_t kk, Type mmaType) {
+    SmallVector<SmallVector<Value>> a(slabs);
+    for (int64_t slab = 0; slab < slabs; ++slab)
+      for (auto [block, half] : {std::pair<int64_t, int64_t>{2 * kk, 0},
+                                 {2 * kk, 1},
+                                 {2 * kk + 1, 0},
+                                 {2 * kk + 1, 1}}) {
+        Value pair = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, b.getF32Type()),
+            ValueRange{load(b, loc, lhs, {slab, block, 2 * half}),
+                       load(b, loc, lhs, {slab, block, 2 * half + 1})});
+        a[slab].push_back(convertFloat(b, loc, pair, mmaType));
+      }
+    return a;
+  }
+
+  /// \p frags after D = A B + D on wgmma: slab s of warp w is the 64-row
+  /// block s W/4 + w/4 of the accumulator (Wgmma.h).
+  SmallVector<Value> wgmmaFragments(OpBuilder &b, TileMatmulOp op,
+                                    Type mmaType, int64_t k,
+                                    SmallVector<Value> frags) {
+    Location loc = op.getLoc();
+    Value lhs = op.getLhs(), rhs = op.getRhs();
+    const RegisterTileLayout &layout = layoutOf(op.getAcc());
+    int64_t perSlab = 4 * layout.blocks;
+    bool lhsInRegisters = physical.count(lhs);
+    std::optional<WgmmaDescriptors> descA;
+    if (!lhsInRegisters)
+      descA.emplace(b, loc, lhs);
+    WgmmaDescriptors descB(b, loc, rhs);
+    Value groupRow = arith::MulIOp::create(
+        b, loc,
+        arith::DivUIOp::create(b, loc, ft.warp, indexConstant(b, loc, 4)),
+        indexConstant(b, loc, 64));
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (int64_t kk = 0; kk < k / kMmaK; ++kk) {
+      SmallVector<SmallVector<Value>> aRegs;
+      if (lhsInRegisters)
+        aRegs = registerA(b, loc, lhs, layout.slabs, kk, mmaType);
+      Value bDesc = op.getTransposeB() ? descB.kMajor(b, loc, indexConstant(b, loc, 0), kMmaK * kk)
+                                       : descB.mnMajor(b, loc, kMmaK * kk);
+      for (int64_t slab = 0; slab < layout.slabs; ++slab) {
+        WgmmaA a;
+        if (lhsInRegisters) {
+          a.registers.assign(aRegs[slab].begin(), aRegs[slab].end());
+        } else {
+          Value row0 = addIndex(b, loc, groupRow,
+                                64 * slab * (layout.warps / 4));
+          a.descriptor = descA->kMajor(b, loc, row0, kMmaK * kk);
+        }
+        ArrayRef<Value> d = ArrayRef<Value>(frags).slice(slab * perSlab, perSlab);
+        SmallVector<Value> out = emitWgmma(b, loc, mmaType, a, bDesc,
+                                           !op.getTransposeB(), d);
+        std::copy(out.begin(), out.end(), frags.begin() + slab * perSlab);
+      }
+    }
+    return emitWgmmaWait(b, loc, frags);
+  }
+
+  /// \p frags after D = A B + D on mma.sync m16n8k16.
+  SmallVector<Value> mmaFragments(OpBuilder &b, TileMatmulOp op, Type mmaType,
+                                  int64_t k, SmallVector<Value> frags) {
+    Location loc = op.getLoc();
+    Value lhs = op.getLhs(), rhs = op.getRhs();
+    bool lhsInRegisters = physical.count(lhs);
+    const RegisterTileLayout &layout = layoutOf(op.getAcc());
+    int64_t blocks = layout.blocks, slabs = layout.slabs;
+    LaneCoords lane = laneCoords(b, loc, ft.lane);
+    FragmentLoader loadB(rhs, op.getTransposeB(), mmaType, lane);
     // One K step over column blocks [j0, j1): each B fragment pair is
     // loaded once and used by every slab of the warp.
     auto step = [&](OpBuilder &b, Location loc, ArrayRef<SmallVector<Value>> a,
@@ -274,24 +358,11 @@ private:
             frags[(slab * blocks + j) * 4 + c] = part[i++];
     };
     if (lhsInRegisters) {
-      // A from the accumulator fragments of column blocks 2kk, 2kk + 1.
-      for (int64_t kk = 0; kk < k / kMmaK; ++kk) {
-        SmallVector<SmallVector<Value>> a(slabs);
-        for (int64_t slab = 0; slab < slabs; ++slab)
-          for (auto [block, half] : {std::pair<int64_t, int64_t>{2 * kk, 0},
-                                     {2 * kk, 1},
-                                     {2 * kk + 1, 0},
-                                     {2 * kk + 1, 1}}) {
-            Value pair = vector::FromElementsOp::create(
-                b, loc, VectorType::get({2}, b.getF32Type()),
-                ValueRange{load(b, loc, lhs, {slab, block, 2 * half}),
-                           load(b, loc, lhs, {slab, block, 2 * half + 1})});
-            a[slab].push_back(convertFloat(b, loc, pair, mmaType));
-          }
+      for (int64_t kk = 0; kk < k / kMmaK; ++kk)
         scatter(0, blocks,
-                step(b, loc, a, indexConstant(b, loc, kMmaK * kk), 0, blocks,
+                step(b, loc, registerA(b, loc, lhs, slabs, kk, mmaType),
+                     indexConstant(b, loc, kMmaK * kk), 0, blocks,
                      gather(0, blocks)));
-      }
     } else {
       // A from shared memory: a K loop per chunk of column blocks (fewer
       // fragments in flight than the whole row of blocks).
@@ -316,7 +387,18 @@ private:
         scatter(j0, j1, kLoop.getResults());
       }
     }
-    // acc = alpha * D (+ acc)
+    return frags;
+  }
+
+  /// acc = alpha * D (+ acc), D = \p frags (which already include acc when
+  /// \p fromAcc).
+  void storeMatmulResult(OpBuilder &b, TileMatmulOp op, ArrayRef<Value> frags,
+                         bool fromAcc) {
+    Location loc = op.getLoc();
+    Value acc = op.getAcc();
+    double alpha = op.getAlpha().convertToDouble();
+    const RegisterTileLayout &layout = layoutOf(acc);
+    int64_t blocks = layout.blocks, slabs = layout.slabs;
     Value alphaV = f32Constant(b, loc, alpha);
     for (int64_t slab = 0; slab < slabs; ++slab)
       for (int64_t j = 0; j < blocks; ++j)
@@ -331,7 +413,6 @@ private:
           }
           store(b, loc, d, acc, {slab, j, c});
         }
-    return success();
   }
 
   // Softmax -------------------------------------------------------------===//

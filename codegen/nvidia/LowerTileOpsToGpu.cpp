@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/nvidia/LowerTileOpsToGpu.h"
+#include "codegen/nvidia/Wgmma.h"
 #include "codegen/RegionDerivative.h"
 #include "codegen/nvidia/Passes.h"
 #include "dialect/AttnOps.h"
@@ -39,9 +40,19 @@ void waitForAsyncCopiesAtBarriers(Operation *root) {
     kernel.walk([&](nvgpu::DeviceAsyncCopyOp) { copies = true; });
     if (!copies)
       return;
-    kernel.walk([](gpu::BarrierOp barrier) {
+    // wgmma reads shared memory through the async proxy: the copies' bytes
+    // (generic proxy) are fenced for it before the barrier.
+    bool wgmma = kernel->hasAttr(kSwizzledTileAttr);
+    kernel.walk([&](gpu::BarrierOp barrier) {
       OpBuilder b(barrier);
       NVVM::CpAsyncWaitGroupOp::create(b, barrier.getLoc(), 0);
+      if (wgmma)
+        NVVM::FenceProxyOp::create(
+            b, barrier.getLoc(),
+            NVVM::ProxyKindAttr::get(b.getContext(),
+                                     NVVM::ProxyKind::async_shared),
+            NVVM::SharedSpaceAttr::get(b.getContext(),
+                                       NVVM::SharedSpace::shared_cta));
     });
   });
 }

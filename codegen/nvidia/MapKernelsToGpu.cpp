@@ -12,6 +12,7 @@
 #include "codegen/nvidia/Passes.h"
 #include "codegen/nvidia/RegisterTiles.h"
 #include "codegen/nvidia/SharedMemoryPlan.h"
+#include "codegen/nvidia/Wgmma.h"
 #include "passes/KernelABI.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -123,6 +124,8 @@ LogicalResult mapTilesToSharedMemory(gpu::GPUFuncOp kernel) {
       view = memref::SubViewOp::create(b, loc, view, offsets, type.getShape(),
                                        strides);
     }
+    if (alloca->hasAttr(kSwizzledTileAttr))
+      view.getDefiningOp()->setAttr(kSwizzledTileAttr, b.getUnitAttr());
     alloca.getResult().replaceAllUsesWith(view);
     alloca.erase();
   }
@@ -158,8 +161,9 @@ LogicalResult mapKernel(func::FuncOp func, const TargetInfo &target) {
   auto kernel =
       gpu::GPUFuncOp::create(b, loc, func.getName(), func.getFunctionType());
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  for (StringRef name : {abi::kKernelKindAttr, abi::kKernelInfoAttr,
-                         kSharedBytesAttr, kKernelRegisterTileRegistersAttr})
+  for (StringRef name :
+       {abi::kKernelKindAttr, abi::kKernelInfoAttr, kSharedBytesAttr,
+        kKernelRegisterTileRegistersAttr, kSwizzledTileAttr})
     if (Attribute attr = func->getAttr(name))
       kernel->setAttr(name, attr);
   // A kernel with register tiles has the warps they were split among.

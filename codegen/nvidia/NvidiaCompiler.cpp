@@ -159,16 +159,20 @@ static bool prefersWideTiles(const attn::AttentionConfig &cfg, bool forward) {
 
 /// The tuned tiles of \p spec (every op must prefer them, and a layout's
 /// blocks must be multiples of them), or std::nullopt where the paper's
-/// sizes stay.
-static std::optional<std::pair<int64_t, int64_t>> tunedTiles(ModuleOp spec) {
-  constexpr int64_t kRows = 128, kCols = 64;
-  bool any = false, all = true;
+/// sizes stay. Forward kernels on wgmma take 128 x 128: measured (H100,
+/// bench/results/2026-12-06-h100-session4/tune-wgmma.txt) 2-17 % faster
+/// than 128 x 64 at D = 64 and 128, N = 4k and 16k, except D = 128 full
+/// 4k (1 % slower).
+static std::optional<std::pair<int64_t, int64_t>>
+tunedTiles(ModuleOp spec, const TargetInfo &target) {
+  constexpr int64_t kRows = 128;
+  bool any = false, all = true, backward = false;
+  SmallVector<attn::AttentionConfig> configs;
   auto consider = [&](const attn::AttentionConfig &cfg, bool forward) {
     any = true;
+    backward |= !forward;
     all &= prefersWideTiles(cfg, forward);
-    if (cfg.hasLayout &&
-        (cfg.layoutBlockQ % kRows != 0 || cfg.layoutBlockK % kCols != 0))
-      all = false;
+    configs.push_back(cfg);
   };
   spec.walk([&](Operation *op) {
     if (auto fwd = dyn_cast<attn::AttentionOp>(op))
@@ -176,9 +180,14 @@ static std::optional<std::pair<int64_t, int64_t>> tunedTiles(ModuleOp spec) {
     else if (auto bwd = dyn_cast<attn::AttentionGradOp>(op))
       consider(attn::getAttentionConfig(bwd), /*forward=*/false);
   });
+  int64_t cols = target.hasWgmma() && !backward ? 128 : 64;
+  for (const attn::AttentionConfig &cfg : configs)
+    if (cfg.hasLayout &&
+        (cfg.layoutBlockQ % kRows != 0 || cfg.layoutBlockK % cols != 0))
+      all = false;
   if (!any || !all)
     return std::nullopt;
-  return std::pair{kRows, kCols};
+  return std::pair{kRows, cols};
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
@@ -187,7 +196,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
                                                     int64_t blockK) {
   MLIRContext *context = spec.getContext();
   if (blockQ == 0 && blockK == 0 && target.mmaShapes().size())
-    if (std::optional<std::pair<int64_t, int64_t>> tuned = tunedTiles(spec))
+    if (std::optional<std::pair<int64_t, int64_t>> tuned = tunedTiles(spec, target))
       std::tie(blockQ, blockK) = *tuned;
   // Shared memory is an upper bound before padding, which the plan drops
   // when it does not fit.

@@ -100,6 +100,24 @@ def AttnAssignRegisterTilesPass
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def AttnSelectWgmmaPass : Pass<"attn-select-wgmma", "mlir::ModuleOp"> {
+  let summary = "marks the register-tile matmuls Hopper's wgmma runs, and "
+                "their shared tiles as 128-byte swizzled";
+  let description = [{
+    On sm_90a, for every kernel function with register tiles (`attn.warps`
+    a multiple of 4, a warpgroup each), a `tile.matmul` whose accumulator
+    is a register tile (N <= 256), whose A is a register tile or a 16-bit
+    shared tile [M][K], and whose B is a 16-bit shared tile ([N][K] with
+    `transpose_b`, else [K][N]), with the shared tiles' rows whole 128-byte
+    atoms (64 columns), is a candidate (Wgmma.h). Candidates are dropped
+    until every use of their shared tiles (through the `arith.select` of
+    double buffers) is a `tile.load` into the tile or a candidate reading
+    it. The rest get `attn.wgmma`, their tiles and kernel
+    `attn.swizzled_128b`.
+  }];
+  let options = AttnChipOptions;
+}
+
 def AttnPlanSharedMemoryPass
     : Pass<"attn-plan-shared-memory", "mlir::ModuleOp"> {
   let summary = "gives every tile of a kernel a slot of dynamic shared memory";

@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - tiled attn kernels to PTX ---------------------------===//
 
 #include "codegen/nvidia/Pipeline.h"
+#include "codegen/nvidia/Wgmma.h"
 #include "codegen/nvidia/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -45,6 +46,8 @@ void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target) {
     pm.addPass(createAttnAssignRegisterTilesPass({chip}));
   if (target.hasCpAsync())
     pm.addPass(createAttnPipelineTileLoadsPass({chip}));
+  if (target.hasWgmma())
+    pm.addPass(createAttnSelectWgmmaPass({chip}));
   pm.addPass(createAttnPlanSharedMemoryPass({chip, /*pad=*/true}));
   pm.addPass(createAttnMapKernelsToGpuPass({chip, target.threadsPerBlock()}));
   pm.addPass(createAttnInsertTileBarriersPass());
@@ -54,6 +57,33 @@ void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
+
+namespace {
+/// Gives the shared-memory buffer of a gpu.module with 128-byte-swizzled
+/// tiles (Wgmma.h) the alignment of a swizzle atom: the tile offsets in it
+/// are multiples of 1024, and wgmma's descriptors assume the addresses are.
+struct AlignSwizzledSharedBuffer
+    : PassWrapper<AlignSwizzledSharedBuffer,
+                  OperationPass<gpu::GPUModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AlignSwizzledSharedBuffer)
+  StringRef getArgument() const final {
+    return "attn-align-swizzled-shared-buffer";
+  }
+  void runOnOperation() override {
+    bool swizzled = false;
+    getOperation().walk([&](LLVM::LLVMFuncOp func) {
+      swizzled |= func->hasAttr(kSwizzledTileAttr);
+    });
+    if (!swizzled)
+      return;
+    getOperation().walk([](LLVM::GlobalOp global) {
+      if (global.getAddrSpace() == 3 &&
+          global.getAlignment().value_or(0) < uint64_t(kSwizzleAtomBytes))
+        global.setAlignment(kSwizzleAtomBytes);
+    });
+  }
+};
+} // namespace
 
 void buildGpuToNvvmPipeline(OpPassManager &pm, const TargetInfo &target) {
   pm.addPass(createConvertNVGPUToNVVMPass());
@@ -80,6 +110,8 @@ void buildGpuToNvvmPipeline(OpPassManager &pm, const TargetInfo &target) {
   // What libdevice does not cover (math.absi of ALiBi's distance).
   gpu.addPass(createConvertMathToLLVMPass());
   gpu.addPass(LLVM::createNVVMOptimizeForTargetPass());
+  if (target.hasWgmma())
+    gpu.addPass(std::make_unique<AlignSwizzledSharedBuffer>());
   gpu.addPass(createCanonicalizerPass());
   gpu.addPass(createCSEPass());
   gpu.addPass(createReconcileUnrealizedCastsPass());

@@ -3,6 +3,7 @@
 #include "codegen/nvidia/SharedMemoryPlan.h"
 #include "codegen/nvidia/RegisterTiles.h"
 #include "codegen/nvidia/Passes.h"
+#include "codegen/nvidia/Wgmma.h"
 #include "passes/KernelABI.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -33,7 +34,13 @@ SharedMemoryPlan planSharedMemory(FunctionOpInterface kernel,
     int64_t eltBytes = type.getElementTypeBitWidth() / 8;
     TileSlot slot;
     slot.alloca = alloca;
-    if (type.getRank() == 2) {
+    int64_t slotAlign = align;
+    if (alloca->hasAttr(kSwizzledTileAttr)) {
+      // wgmma's swizzled layout: no padding, 8-row atoms 1024-aligned.
+      slot.pitch = type.getDimSize(1);
+      slot.bytes = type.getNumElements() * eltBytes;
+      slotAlign = std::max(align, kSwizzleAtomBytes);
+    } else if (type.getRank() == 2) {
       int64_t rowBytes = type.getDimSize(1) * eltBytes;
       // ldmatrix reads 8 rows of 16 bytes and an f32 fragment 8 rows of 8
       // bytes per half-warp: a pad of 16 resp. 32 bytes spreads those rows
@@ -46,7 +53,7 @@ SharedMemoryPlan planSharedMemory(FunctionOpInterface kernel,
     } else {
       slot.bytes = type.getNumElements() * eltBytes;
     }
-    slot.offset = llvm::alignTo(plan.totalBytes, align);
+    slot.offset = llvm::alignTo(plan.totalBytes, slotAlign);
     plan.totalBytes = slot.offset + slot.bytes;
     plan.slots.push_back(slot);
   });
