@@ -88,7 +88,8 @@ public:
   bool hasCpAsync() const { return cpAsync; }
   /// ldmatrix (sm_75 and later).
   bool hasLdMatrix() const { return ldmatrix; }
-  /// Hopper's wgmma, TMA and setmaxnreg (sm_90a only; not used yet).
+  /// Hopper's wgmma, TMA and setmaxnreg (sm_90a only; wgmma is used:
+  /// Wgmma.h).
   bool hasWgmma() const { return wgmma; }
 
 private:
