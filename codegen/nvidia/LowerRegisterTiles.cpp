@@ -281,10 +281,8 @@ private:
     if (!lhsInRegisters)
       descA.emplace(b, loc, lhs);
     WgmmaDescriptors descB(b, loc, rhs);
-    Value groupRow = arith::MulIOp::create(
-        b, loc,
-        arith::DivUIOp::create(b, loc, ft.warp, indexConstant(b, loc, 4)),
-        indexConstant(b, loc, 64));
+    // The first row of the warp's warpgroup in a 64-row block.
+    Value groupRow = mulIndex(b, loc, divIndex(b, loc, ft.warp, 4), 64);
     NVVM::WgmmaFenceAlignedOp::create(b, loc);
     for (int64_t kk = 0; kk < k / kMmaK; ++kk) {
       SmallVector<SmallVector<Value>> aRegs;

@@ -36,16 +36,9 @@ Type multiplicandType(Type a, Type b) {
 }
 
 LaneCoords laneCoords(OpBuilder &b, Location loc, Value lane) {
-  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
-  auto div = [&](Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, c(y)).getResult();
-  };
-  auto rem = [&](Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, c(y)).getResult();
-  };
-  auto mul = [&](Value x, int64_t y) {
-    return arith::MulIOp::create(b, loc, x, c(y)).getResult();
-  };
+  auto div = [&](Value x, int64_t y) { return divIndex(b, loc, x, y); };
+  auto rem = [&](Value x, int64_t y) { return remIndex(b, loc, x, y); };
+  auto mul = [&](Value x, int64_t y) { return mulIndex(b, loc, x, y); };
   LaneCoords l;
   l.g = div(lane, 4);
   l.t2 = mul(rem(lane, 4), 2);
@@ -56,6 +49,16 @@ LaneCoords laneCoords(OpBuilder &b, Location loc, Value lane) {
   l.matLo8 = mul(rem(l.mat, 2), 8);
   l.matHi8 = mul(div(l.mat, 2), 8);
   return l;
+}
+
+Value divIndex(OpBuilder &b, Location loc, Value x, int64_t y) {
+  return arith::DivUIOp::create(b, loc, x, indexConstant(b, loc, y));
+}
+Value remIndex(OpBuilder &b, Location loc, Value x, int64_t y) {
+  return arith::RemUIOp::create(b, loc, x, indexConstant(b, loc, y));
+}
+Value mulIndex(OpBuilder &b, Location loc, Value x, int64_t y) {
+  return arith::MulIOp::create(b, loc, x, indexConstant(b, loc, y));
 }
 
 Value addIndex(OpBuilder &b, Location loc, Value x, Value y) {

@@ -46,6 +46,13 @@ mlir::Value addIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                      mlir::Value y);
 mlir::Value addIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                      int64_t y);
+/// x / y, x % y (unsigned) and x * y on `index`, y a constant.
+mlir::Value divIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                     int64_t y);
+mlir::Value remIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                     int64_t y);
+mlir::Value mulIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                     int64_t y);
 
 /// Reads mma fragments of one operand from its shared-memory tile.
 /// `transposed`: the tile holds op(X)^T, i.e. A as [K][M], B as [N][K].

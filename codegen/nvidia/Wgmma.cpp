@@ -2,6 +2,7 @@
 
 #include "codegen/nvidia/Wgmma.h"
 #include "codegen/nvidia/CtaBuilders.h"
+#include "codegen/nvidia/MmaFragments.h"
 #include "codegen/nvidia/RegisterTiles.h"
 #include "dialect/AttnOps.h"
 
@@ -133,10 +134,10 @@ int64_t selectWgmmaMatmuls(func::FuncOp kernel, const TargetInfo &target) {
   while (changed) {
     changed = false;
     for (Operation *op : llvm::to_vector(chosen)) {
-      bool ok = llvm::all_of(
-          sharedAllocasOf(cast<TileMatmulOp>(op)), [&](memref::AllocaOp a) {
-            return onlyLoadsAndChosen(a.getResult(), chosen);
-          });
+      bool ok = llvm::all_of(sharedAllocasOf(cast<TileMatmulOp>(op)),
+                             [&](memref::AllocaOp a) {
+                               return onlyLoadsAndChosen(a.getResult(), chosen);
+                             });
       if (!ok) {
         chosen.erase(op);
         changed = true;
@@ -168,16 +169,9 @@ bool isSwizzledTile(Value tile) {
 std::pair<Value, Value> swizzledIndex(OpBuilder &b, Location loc,
                                       MemRefType tile, Value row, Value col) {
   int64_t rows = tile.getShape()[0], cols = tile.getShape()[1];
-  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
-  auto div = [&](Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, c(y)).getResult();
-  };
-  auto rem = [&](Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, c(y)).getResult();
-  };
-  auto mul = [&](Value x, int64_t y) {
-    return arith::MulIOp::create(b, loc, x, c(y)).getResult();
-  };
+  auto div = [&](Value x, int64_t y) { return divIndex(b, loc, x, y); };
+  auto rem = [&](Value x, int64_t y) { return remIndex(b, loc, x, y); };
+  auto mul = [&](Value x, int64_t y) { return mulIndex(b, loc, x, y); };
   // Element offset: atom (col / 64) of R x 64, row r, chunk
   // ((col % 64) / 8) ^ (r % 8), element col % 8.
   Value inAtom = rem(col, kAtomCols);
@@ -201,8 +195,7 @@ WgmmaDescriptors::WgmmaDescriptors(OpBuilder &b, Location loc, Value tile) {
 Value WgmmaDescriptors::kMajor(OpBuilder &b, Location loc, Value row0,
                                int64_t k0) const {
   Value rowBytes = arith::IndexCastUIOp::create(
-      b, loc, b.getI64Type(),
-      arith::MulIOp::create(b, loc, row0, indexConstant(b, loc, kRowBytes)));
+      b, loc, b.getI64Type(), mulIndex(b, loc, row0, kRowBytes));
   int64_t atomBytes = rows * kRowBytes;
   Value byte = arith::AddIOp::create(
       b, loc, rowBytes,
@@ -222,11 +215,10 @@ Value WgmmaDescriptors::build(OpBuilder &b, Location loc, Value byte,
                               int64_t leadingBytes) const {
   // Bits 0-13: address >> 4; 16-29: leading offset >> 4; 32-45: stride
   // offset >> 4 (8 rows of 128 bytes); 62-63: 1 = 128-byte swizzle.
-  Value address = arith::AndIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, base, byte),
-      i64Constant(b, loc, 0x3FFFF));
-  Value start =
-      arith::ShRUIOp::create(b, loc, address, i64Constant(b, loc, 4));
+  Value address =
+      arith::AndIOp::create(b, loc, arith::AddIOp::create(b, loc, base, byte),
+                            i64Constant(b, loc, 0x3FFFF));
+  Value start = arith::ShRUIOp::create(b, loc, address, i64Constant(b, loc, 4));
   int64_t fields = ((leadingBytes >> 4) << 16) |
                    ((int64_t{kSwizzleAtomBytes} >> 4) << 32) |
                    (int64_t{1} << 62);

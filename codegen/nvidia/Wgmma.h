@@ -43,8 +43,7 @@ inline constexpr int64_t kSwizzleAtomBytes = 1024;
 
 /// Marks the matmuls of \p kernel (a tiled kernel with register tiles) that
 /// wgmma can run and their shared tiles; returns how many matmuls.
-int64_t selectWgmmaMatmuls(mlir::func::FuncOp kernel,
-                           const TargetInfo &target);
+int64_t selectWgmmaMatmuls(mlir::func::FuncOp kernel, const TargetInfo &target);
 
 /// Whether \p tile (an alloca or view, or a choice between such tiles) is
 /// stored swizzled.
@@ -72,8 +71,7 @@ public:
   mlir::Value kMajor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value row0,
                      int64_t k0) const;
   /// MN-major B ([K][N]): K rows from \p k0 (a multiple of 16), all N.
-  mlir::Value mnMajor(mlir::OpBuilder &b, mlir::Location loc,
-                      int64_t k0) const;
+  mlir::Value mnMajor(mlir::OpBuilder &b, mlir::Location loc, int64_t k0) const;
 
 private:
   mlir::Value build(mlir::OpBuilder &b, mlir::Location loc, mlir::Value byte,
@@ -86,16 +84,15 @@ private:
 /// k16 step: wgmma.mma_async m64nNk16 with f32 accumulation. \p mnMajorB:
 /// B is stored [K][N]. Issue wgmma.fence before the first, and
 /// commit/wait (emitWgmmaWait) before reading the results.
-llvm::SmallVector<mlir::Value>
-emitWgmma(mlir::OpBuilder &b, mlir::Location loc, mlir::Type mmaType,
-          const WgmmaA &a, mlir::Value descriptorB, bool mnMajorB,
-          mlir::ValueRange d);
+llvm::SmallVector<mlir::Value> emitWgmma(mlir::OpBuilder &b, mlir::Location loc,
+                                         mlir::Type mmaType, const WgmmaA &a,
+                                         mlir::Value descriptorB, bool mnMajorB,
+                                         mlir::ValueRange d);
 
 /// Commits the wgmmas issued, waits for all of them, and returns \p values
 /// (their results) pinned after the wait.
-llvm::SmallVector<mlir::Value> emitWgmmaWait(mlir::OpBuilder &b,
-                                             mlir::Location loc,
-                                             mlir::ValueRange values);
+llvm::SmallVector<mlir::Value>
+emitWgmmaWait(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange values);
 
 } // namespace flashc::nvidia
 
