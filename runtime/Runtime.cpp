@@ -445,6 +445,15 @@ Status KernelDirectory::launch(const Loaded &kernel, const BoundArgs &args,
                         stream, params.pointers(), params.words().size());
 }
 
+Status KernelDirectory::launchKernel(KernelKind kind, const BoundArgs &args,
+                                     const ProblemSizes &sizes,
+                                     CUstream stream) {
+  const Loaded *kernel = find(kind);
+  if (!kernel)
+    return Status::error(dir + ": no '" + kernelKindName(kind) + "' kernel");
+  return launch(*kernel, args, sizes, stream);
+}
+
 Status KernelDirectory::forward(const ForwardArgs &args, CUstream stream) {
   ProblemSizes sizes;
   FLASHC_TRY(validateForward(man, args, sizes));

@@ -183,12 +183,12 @@ struct KernelStats {
   std::string loadedFrom;
 };
 
-/// A loaded kernel directory.
 /// Whether a kernel with \p dynamicBytes of dynamic and \p staticBytes of
 /// static shared memory must opt in (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_
 /// SIZE_BYTES) before it can launch: above 48 KiB in all.
 bool needsSharedMemoryOptIn(int64_t dynamicBytes, int64_t staticBytes);
 
+/// A loaded kernel directory.
 class KernelDirectory {
 public:
   /// Loads \p directory on \p device: parses and validates the manifest,
@@ -219,6 +219,14 @@ public:
   /// Validates \p args, then launches bwd_prep, bwd_dkdv and bwd_dq in
   /// that order on \p stream.
   Status backward(const BackwardArgs &args, CUstream stream);
+
+  /// Launches the one kernel of \p kind with \p args (every role it takes
+  /// bound, buffers in device memory) for a call of \p sizes, on \p stream.
+  /// For callers that run the kernels one by one on buffers of their own
+  /// (`flashc run`); nothing beyond the binding is checked: forward() and
+  /// backward() are the checked entries.
+  Status launchKernel(KernelKind kind, const BoundArgs &args,
+                      const ProblemSizes &sizes, CUstream stream);
 
 private:
   KernelDirectory() = default;

@@ -11,9 +11,7 @@ createKernelBackend(llvm::StringRef name) {
   if (name == "cpu")
     return createCpuBackend();
   if (name == "gpu")
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        "the GPU backend is not available yet; use --backend cpu");
+    return createGpuBackend();
   if (name == "testing-reference")
     return createReferenceBackend(/*faulty=*/false);
   if (name == "testing-faulty")
@@ -21,6 +19,11 @@ createKernelBackend(llvm::StringRef name) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  "unknown backend '" + name +
                                      "'; expected cpu or gpu");
+}
+
+std::string pickDefaultBackend(std::string &why) {
+  why = gpuUnavailableReason();
+  return why.empty() ? "gpu" : "cpu";
 }
 
 } // namespace flashc::tool

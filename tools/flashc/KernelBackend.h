@@ -3,7 +3,7 @@
 // The run harness builds inputs, the reference result and kernel arguments
 // (passes/KernelABI.h); a backend turns the spec into kernels and calls them.
 // The CPU backend compiles through the tiling pipeline and codegen's JIT; the
-// GPU one will launch through the runtime.
+// GPU one compiles for the GPU present and launches through the runtime.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <variant>
 
 namespace flashc::tool {
@@ -60,14 +62,36 @@ public:
   /// Calls the kernel of \p kind with \p args.
   virtual llvm::Error call(llvm::StringRef kind,
                            llvm::ArrayRef<KernelArg> args) = 0;
+
+  /// What the kernels run on, once prepared ("NVIDIA H100 ..., sm_90a"), or
+  /// empty.
+  virtual std::string describe() const { return ""; }
+
+  /// The milliseconds the kernels of the calls since the last take spent
+  /// (launch to completion), for backends whose call() also moves data;
+  /// std::nullopt where a call's wall time is the kernel's.
+  virtual std::optional<double> takeKernelMilliseconds() {
+    return std::nullopt;
+  }
 };
 
-/// The backend called \p name: "cpu", "gpu" (not available yet), or the
-/// hidden "testing-reference" / "testing-faulty" that run the float64
-/// reference behind the kernel ABI to test the harness itself. Fails with a
-/// message saying why a backend is not available.
+/// The backend called \p name: "cpu", "gpu", or the hidden
+/// "testing-reference" / "testing-faulty" that run the float64 reference
+/// behind the kernel ABI to test the harness itself. Fails with a message
+/// saying why a backend is not available.
 llvm::Expected<std::unique_ptr<KernelBackend>>
 createKernelBackend(llvm::StringRef name);
+
+/// "gpu" when a GPU flashc can run on is present, else "cpu"; \p why says
+/// why not the GPU (no driver, no device, too old, no runtime in this
+/// build).
+std::string pickDefaultBackend(std::string &why);
+
+/// The GPU backend, or an error when this build lacks the runtime.
+llvm::Expected<std::unique_ptr<KernelBackend>> createGpuBackend();
+
+/// Empty when a GPU flashc can run on is present, else why not.
+std::string gpuUnavailableReason();
 
 /// The CPU backend, or an error when this build lacks the compiler pipeline.
 llvm::Expected<std::unique_ptr<KernelBackend>> createCpuBackend();

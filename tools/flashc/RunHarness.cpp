@@ -133,21 +133,27 @@ std::string indexString(int64_t index, llvm::ArrayRef<int64_t> shape,
   return s + "]";
 }
 
-/// Milliseconds of one call of \p body.
-template <typename F> llvm::Expected<double> timeOnce(F body) {
+/// Milliseconds of one call of \p body: its kernels' time where \p backend
+/// measures it (the GPU's, without the copies), else the wall time.
+template <typename F>
+llvm::Expected<double> timeOnce(KernelBackend &backend, F body) {
+  (void)backend.takeKernelMilliseconds();
   auto start = std::chrono::steady_clock::now();
   if (llvm::Error e = body())
     return std::move(e);
   auto end = std::chrono::steady_clock::now();
+  if (std::optional<double> kernels = backend.takeKernelMilliseconds())
+    return *kernels;
   return std::chrono::duration<double, std::milli>(end - start).count();
 }
 
 /// The fastest of \p first and a few more calls of \p body, within about
 /// half a second, so that one cold call does not decide the time.
-template <typename F> llvm::Expected<double> bestTime(double first, F body) {
+template <typename F>
+llvm::Expected<double> bestTime(KernelBackend &backend, double first, F body) {
   double best = first, total = first;
   for (int run = 0; run < 10 && total < 500.0; ++run) {
-    llvm::Expected<double> ms = timeOnce(body);
+    llvm::Expected<double> ms = timeOnce(backend, body);
     if (!ms)
       return ms.takeError();
     best = std::min(best, *ms);
@@ -313,8 +319,14 @@ int Run::execute() {
                           : " in @" + spec.functionName();
   out << fmt::format("flashc run: {} ({}{})\n", spec.path().str(),
                      op->getName().getStringRef().str(), where);
+  // No --backend: the GPU when there is one flashc can run on.
+  std::string backendName = opts.backend, whyNotGpu;
+  if (backendName.empty())
+    backendName = pickDefaultBackend(whyNotGpu);
   out << fmt::format("  backend {}, seed {} (repeat with --seed {})\n",
-                     opts.backend, seed, seed);
+                     backendName, seed, seed);
+  if (!whyNotGpu.empty())
+    out << fmt::format("          (no GPU: {})\n", whyNotGpu);
   out << fmt::format("  shape   B={} Hq={} Hkv={} Nq={} Nk={} D={} Dv={} {}\n",
                      shape.batch, shape.headsQ, shape.headsKV, shape.seqQ,
                      shape.seqK, shape.headDim, shape.headDimV,
@@ -322,7 +334,7 @@ int Run::execute() {
 
   // Compile first: there is no point in a reference nobody compares with.
   llvm::Expected<std::unique_ptr<KernelBackend>> created =
-      createKernelBackend(opts.backend);
+      createKernelBackend(backendName);
   if (!created)
     return fail(created.takeError(), kExitUnavailable);
   backend = std::move(*created);
@@ -338,6 +350,8 @@ int Run::execute() {
   if (llvm::Error e =
           backend->prepare(withGradient ? *withGradient : spec.module(), shape))
     return fail(std::move(e));
+  if (std::string device = backend->describe(); !device.empty())
+    out << fmt::format("  device  {}\n", device);
 
   llvm::Expected<RegionCallbacks> regions =
       makeRegionCallbacks(config.mask, config.score);
@@ -463,7 +477,7 @@ int Run::execute() {
                                          o.memref(), lse.memref()};
     appendOptionalArgs(args, /*transposedLayout=*/false);
     auto call = [&] { return backend->call(abi::kForward, args); };
-    llvm::Expected<double> ms = timeOnce(call);
+    llvm::Expected<double> ms = timeOnce(*backend, call);
     if (!ms)
       return fail(ms.takeError());
     out << "forward:\n";
@@ -471,7 +485,7 @@ int Run::execute() {
     passed &= report("LSE", lse, expected.lse, rowNames);
     passed &= checkRerunIdentical({&o, &lse}, call, out);
     // Time again only once the outputs are judged: reruns overwrite them.
-    llvm::Expected<double> best = bestTime(*ms, call);
+    llvm::Expected<double> best = bestTime(*backend, *ms, call);
     if (!best)
       return fail(best.takeError());
     printTime("fwd", *best, forwardFlopCount);
@@ -535,7 +549,7 @@ int Run::execute() {
         return e;
       return backend->call(abi::kBackwardDq, dqArgs);
     };
-    llvm::Expected<double> ms = timeOnce(call);
+    llvm::Expected<double> ms = timeOnce(*backend, call);
     if (!ms)
       return fail(ms.takeError());
     out << "backward:\n";
@@ -544,7 +558,7 @@ int Run::execute() {
     passed &= report("dK", dk, grads.dk, keyNames);
     passed &= report("dV", dvT, grads.dv, keyNames);
     passed &= checkRerunIdentical({&delta, &dq, &dk, &dvT}, call, out);
-    llvm::Expected<double> best = bestTime(*ms, call);
+    llvm::Expected<double> best = bestTime(*backend, *ms, call);
     if (!best)
       return fail(best.takeError());
     printTime("bwd_prep + bwd_dkdv + bwd_dq", *best,

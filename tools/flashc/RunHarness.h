@@ -43,7 +43,8 @@ struct RunOptions {
   /// Seeds the inputs, sequence lengths, layout and dropout offset; fresh
   /// from std::random_device when absent.
   std::optional<uint64_t> seed;
-  std::string backend = "cpu";
+  /// "cpu", "gpu", or empty: the GPU when there is one (pickDefaultBackend).
+  std::string backend;
   /// Also check the backward pass (implied for attention_grad specs).
   bool grad = false;
   /// Largest relative error accepted; by element type when absent.

@@ -218,9 +218,10 @@ int realMain(int argc, char **argv) {
       run->add_option("--seed", seed,
                       "seed of the random data (default: fresh, printed)")
           ->check(seedValue());
-  run->add_option("--backend", runOpts.backend, "where kernels run")
-      ->check(backendValidator())
-      ->capture_default_str();
+  run->add_option("--backend", runOpts.backend,
+                  "where kernels run (default: the GPU when there is one "
+                  "flashc can run on, else the CPU)")
+      ->check(backendValidator());
   run->add_flag("--grad", runOpts.grad, "also check the backward pass");
   CLI::Option *toleranceOpt =
       run->add_option("--tolerance", tolerance,
