@@ -1,4 +1,5 @@
 set -u
+# gpu-flashc/fpkg.tar.xz: scripts/package-flashc.sh
 tar xJf gpu-flashc/fpkg.tar.xz -C /tmp
 export LD_LIBRARY_PATH=/tmp/fpkg/lib
 F=/tmp/fpkg/flashc
