@@ -144,3 +144,65 @@ gpu.func @column_rows_in_registers() kernel attributes {known_block_size = array
   gpu.return
 }
 }
+
+// -----
+
+// Matmuls marked for wgmma (attn-select-wgmma) on 128-byte-swizzled tiles:
+// the 4 warps are one warpgroup and the 64 rows one m64 block. S = Q K^T
+// issues 4 k16 steps with both operands by descriptor (K-major: leading
+// offset 1, stride 1024 B = 64, swizzle mode 1 in bits 62-63); O += P V
+// takes A from the P fragments (four 32-bit registers) and V N-major (the
+// leading offset steps a 64-column atom: 64 rows x 128 B = 8192 B). Each
+// group is fenced, committed and waited for, and its 32 results pinned
+// after the wait.
+// CHECK-LABEL: gpu.func @wgmma
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: arith.constant 4611686293305360384 : i64
+// CHECK-COUNT-4: llvm.inline_asm has_side_effects asm_dialect = att "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}}, $64, $65, p, 1, 1, 0, 0;{{.*}}", "{{.*}},31,l,l,r,~{memory}"
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-32: llvm.inline_asm has_side_effects asm_dialect = att "", "=f,0,~{memory}"
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: arith.constant 4611686293338849280 : i64
+// CHECK-COUNT-4: llvm.inline_asm has_side_effects asm_dialect = att "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;{{.*}}", "{{.*}},31,r,r,r,r,l,r,~{memory}"
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-32: llvm.inline_asm has_side_effects asm_dialect = att "", "=f,0,~{memory}"
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: gpu.return
+!q = memref<64x64xbf16, #gpu.address_space<workgroup>>
+!kv = memref<64x64xbf16, #gpu.address_space<workgroup>>
+!s = memref<64x64xf32, #gpu.address_space<private>>
+gpu.module @m {
+gpu.func @wgmma(%i: index) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+  %c0 = arith.constant 0 : index
+  %c8192 = arith.constant 8192 : index
+  %c16384 = arith.constant 16384 : index
+  %buf = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+  %q = memref.view %buf[%c0][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !q
+  %k = memref.view %buf[%c8192][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !kv
+  %v = memref.view %buf[%c16384][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !kv
+  %s = memref.alloca() : !s
+  %acc = memref.alloca() : !s
+  attn.tile.fill %acc, 0.0 : !s
+  attn.tile.matmul %q, %k, %s transpose_b alpha(0.25) {attn.wgmma} : !q, !kv, !s
+  attn.tile.matmul %s, %v, %acc accumulate {attn.wgmma} : !s, !kv, !s
+  gpu.return
+}
+}
+
+// -----
+
+!q = memref<64x64xbf16, #gpu.address_space<workgroup>>
+!s = memref<64x64xf32, #gpu.address_space<private>>
+gpu.module @m {
+gpu.func @swizzled_without_wgmma(%i: index) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+  %c0 = arith.constant 0 : index
+  %buf = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+  %q = memref.view %buf[%c0][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !q
+  %s = memref.alloca() : !s
+  // expected-error @+1 {{a swizzled tile is read only by wgmma}}
+  attn.tile.matmul %q, %q, %s transpose_b : !q, !q, !s
+  gpu.return
+}
+}

@@ -130,3 +130,40 @@ gpu.func @exp_lse_transposed(%s: !s, %lse: !c) kernel {
   gpu.return
 }
 }
+
+// -----
+
+!g = memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+
+// tile.load into a 128-byte-swizzled tile (wgmma's operand layout,
+// codegen/nvidia/Wgmma.h): the 16-byte chunk (row r, column c) goes to
+// chunk (c / 8) ^ (r % 8) of row r, here through the flat element offset
+// (c / 64) 4096 + 64 r + 8 chunk + c % 8 of the [64][64] view. In a kernel
+// with swizzled tiles the copies are fenced for the async proxy before the
+// barrier that completes them.
+// CHECK-LABEL: gpu.func @load_swizzled
+// CHECK: %[[IDX:.+]] = arith.addi %{{.+}}, %thread_id_x : index
+// CHECK: %[[COL:.+]] = arith.muli %{{.+}}, %c8{{.*}} : index
+// CHECK: %[[INATOM:.+]] = arith.remui %[[COL]], %c64{{.*}} : index
+// CHECK: %[[CHUNK:.+]] = arith.divui %[[INATOM]], %c8{{.*}} : index
+// CHECK: %[[R8:.+]] = arith.remui %{{.+}}, %c8{{.*}} : index
+// CHECK: %[[SWZ:.+]] = arith.xori %[[CHUNK]], %[[R8]] : index
+// CHECK: %[[ATOM:.+]] = arith.divui %[[COL]], %c64{{.*}} : index
+// CHECK: arith.muli %[[ATOM]], %c4096{{.*}} : index
+// CHECK: arith.muli %[[SWZ]], %c8{{.*}} : index
+// CHECK: %[[PROW:.+]] = arith.divui %[[FLAT:.+]], %c64{{.*}} : index
+// CHECK: %[[PCOL:.+]] = arith.remui %[[FLAT]], %c64{{.*}} : index
+// CHECK: nvgpu.device_async_copy %{{.+}}, %{{.+}}[%[[PROW]], %[[PCOL]]], 8
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+gpu.module @m {
+gpu.func @load_swizzled(%k: !g, %b: index, %h: index, %row0: index, %rows: index) kernel attributes {attn.swizzled_128b} {
+  %c0 = arith.constant 0 : index
+  %buf = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+  %kt = memref.view %buf[%c0][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x64xbf16, #gpu.address_space<workgroup>>
+  attn.tile.load %k[%b, %h, %row0] rows %rows into %kt : !g -> memref<64x64xbf16, #gpu.address_space<workgroup>>
+  gpu.barrier
+  gpu.return
+}
+}

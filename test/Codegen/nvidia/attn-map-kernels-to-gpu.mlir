@@ -56,3 +56,24 @@ func.func @unplanned_fwd(%n: index) attributes {attn.kernel_kind = "fwd"} {
   }
   return
 }
+
+// -----
+
+// A swizzled tile (attn-select-wgmma) keeps its mark on its view, unpadded,
+// and the kernel keeps its own: the tile load and wgmma lowerings and the
+// barriers' async-proxy fence read them.
+// CHECK-LABEL: gpu.func @k_swizzled_fwd
+// CHECK-SAME: attn.swizzled_128b
+// CHECK: memref.view %{{.+}}[%{{.+}}][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x64xbf16, #gpu.address_space<workgroup>>
+// CHECK-NOT: memref.subview
+func.func @k_swizzled_fwd(%q: memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>, %n: index) attributes {attn.kernel_info = {block_k = 64 : i64, block_q = 64 : i64}, attn.kernel_kind = "fwd", attn.shared_bytes = 8192 : i64, attn.swizzled_128b} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %b = memref.dim %q, %c0 : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+  %h = memref.dim %q, %c1 : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+  scf.forall (%ib, %ih, %iblk) in (%b, %h, %n) {
+    %t = memref.alloca() {attn.shared_offset = 0 : i64, attn.shared_pitch = 64 : i64, attn.swizzled_128b} : memref<64x64xbf16>
+    attn.tile.load %q[%ib, %ih, %iblk] rows %n into %t : memref<?x?x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>> -> memref<64x64xbf16>
+  }
+  return
+}

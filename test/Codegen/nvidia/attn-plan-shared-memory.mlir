@@ -25,6 +25,23 @@ func.func @k_fwd() attributes {attn.kernel_kind = "fwd"} {
 
 // -----
 
+// Tiles stored 128-byte swizzled for wgmma (attn-select-wgmma) get no pad
+// and start on a 1024-byte swizzle atom, padded or not.
+// CHECK-LABEL: func.func @k_swizzled(
+// CHECK-SAME: attn.shared_bytes = 17408 : i64
+// CHECK: memref.alloca() {attn.shared_offset = 0 : i64} : memref<4xf32>
+// CHECK: memref.alloca() {attn.shared_offset = 1024 : i64, attn.shared_pitch = 64 : i64, attn.swizzled_128b} : memref<128x64xbf16>
+// NOPAD-LABEL: func.func @k_swizzled(
+// NOPAD: memref.alloca() {attn.shared_offset = 1024 : i64, attn.shared_pitch = 64 : i64, attn.swizzled_128b} : memref<128x64xbf16>
+func.func @k_swizzled() attributes {attn.kernel_kind = "fwd"} {
+  %m = memref.alloca() : memref<4xf32>
+  %k = memref.alloca() {attn.swizzled_128b} : memref<128x64xbf16>
+  "test.use"(%m, %k) : (memref<4xf32>, memref<128x64xbf16>) -> ()
+  return
+}
+
+// -----
+
 // Functions that are not kernels are left alone.
 // CHECK-LABEL: func.func @helper(
 // CHECK-NOT: attn.shared
