@@ -288,8 +288,10 @@ private:
       SmallVector<SmallVector<Value>> aRegs;
       if (lhsInRegisters)
         aRegs = registerA(b, loc, lhs, layout.slabs, kk, mmaType);
-      Value bDesc = op.getTransposeB() ? descB.kMajor(b, loc, indexConstant(b, loc, 0), kMmaK * kk)
-                                       : descB.mnMajor(b, loc, kMmaK * kk);
+      Value bDesc =
+          op.getTransposeB()
+              ? descB.kMajor(b, loc, indexConstant(b, loc, 0), kMmaK * kk)
+              : descB.mnMajor(b, loc, kMmaK * kk);
       for (int64_t slab = 0; slab < layout.slabs; ++slab) {
         WgmmaA a;
         if (lhsInRegisters) {
@@ -299,7 +301,8 @@ private:
                                 64 * slab * (layout.warps / 4));
           a.descriptor = descA->kMajor(b, loc, row0, kMmaK * kk);
         }
-        ArrayRef<Value> d = ArrayRef<Value>(frags).slice(slab * perSlab, perSlab);
+        ArrayRef<Value> d =
+            ArrayRef<Value>(frags).slice(slab * perSlab, perSlab);
         SmallVector<Value> out = emitWgmma(b, loc, mmaType, a, bDesc,
                                            !op.getTransposeB(), d);
         std::copy(out.begin(), out.end(), frags.begin() + slab * perSlab);

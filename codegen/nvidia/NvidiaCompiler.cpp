@@ -196,7 +196,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
                                                     int64_t blockK) {
   MLIRContext *context = spec.getContext();
   if (blockQ == 0 && blockK == 0 && target.mmaShapes().size())
-    if (std::optional<std::pair<int64_t, int64_t>> tuned = tunedTiles(spec, target))
+    if (std::optional<std::pair<int64_t, int64_t>> tuned =
+            tunedTiles(spec, target))
       std::tie(blockQ, blockK) = *tuned;
   // Shared memory is an upper bound before padding, which the plan drops
   // when it does not fit.

@@ -76,8 +76,9 @@ compileForNvidia(mlir::ModuleOp tiledModule, const TargetInfo &target,
 
 /// Tiles the spec-level ops of \p spec (cloned, not changed) for \p target:
 /// attn-select-tiles sized by the chip's shared memory, or by a table of
-/// sizes measured faster on the GPU (forward kernels of 16-bit operands and
-/// head dims up to 128: 128 x 64), or by the non-zero overrides; then the
+/// sizes measured faster on the GPU (16-bit operands, head dims up to 128:
+/// forward 128 x 128 on wgmma (sm_90a), else 128 x 64; backward up to 64,
+/// 128 x 64), or by the non-zero overrides; then the
 /// tiling passes. While a kernel's tiles do not fit the
 /// chip's shared memory (the backward pass holds more tiles than tile
 /// selection budgets for), block_k, then block_q, is halved down to 16.

@@ -1,4 +1,4 @@
-//===- GpuBackend.cpp - `flashc run --backend gpu` -------------------------===//
+//===- GpuBackend.cpp - `flashc run --backend gpu` ------------------------===//
 //
 // Compiles the spec in process for the GPU the runtime finds (sm_90a for
 // compute capability 9.0, sm_80 PTX for other 8.x and later chips), loads
@@ -31,8 +31,9 @@ namespace flashc::tool {
 #ifndef FLASHC_HAVE_GPU_RUNTIME
 
 llvm::Expected<std::unique_ptr<KernelBackend>> createGpuBackend() {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 gpuUnavailableReason() + "; use --backend cpu");
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      gpuUnavailableReason() + "; use --backend cpu");
 }
 
 std::string gpuUnavailableReason() {
