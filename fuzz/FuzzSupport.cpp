@@ -17,6 +17,10 @@
 #include "llvm/Support/xxhash.h"
 #include "llvm/Support/raw_ostream.h"
 
+#ifdef FLASHC_FUZZ_HAVE_NVIDIA
+#include "codegen/nvidia/Pipeline.h"
+#include "codegen/nvidia/TargetInfo.h"
+#endif
 #ifdef FLASHC_FUZZ_HAVE_CPU
 #include "codegen/cpu/CpuPipeline.h"
 #endif
@@ -55,6 +59,9 @@ MLIRContext &specContext() {
     DialectRegistry registry;
     registry.insert<attn::AttnDialect, arith::ArithDialect, func::FuncDialect,
                     math::MathDialect, tensor::TensorDialect>();
+#ifdef FLASHC_FUZZ_HAVE_NVIDIA
+    nvidia::registerNvidiaDialects(registry);
+#endif
     context = std::make_unique<MLIRContext>(registry,
                                             MLIRContext::Threading::DISABLED);
     context->loadAllAvailableDialects();
@@ -203,6 +210,22 @@ void checkPipelines(ModuleOp module, const TilingOptions &options) {
     seen.clear();
   if (!seen.insert(llvm::xxh3_64bits(tiled)).second)
     return;
+#ifdef FLASHC_FUZZ_HAVE_NVIDIA
+  // For an NVIDIA chip, the tiled kernels to gpu.func code on a copy:
+  // register tiles, the loads' pipelining, wgmma selection (sm_90a), the
+  // shared-memory plan, barriers and the lowering of every tile op. (Not the
+  // NVVM conversions and LLVM's NVPTX backend: upstream code, and 10-100x
+  // slower than all of this.)
+  if (llvm::Expected<nvidia::TargetInfo> target =
+          nvidia::TargetInfo::get(options.target)) {
+    OwningOpRef<ModuleOp> copy(module.clone());
+    runStage(*copy, "nvidia lowering", [&](PassManager &pm) {
+      nvidia::buildTileToGpuPipeline(pm, *target);
+    });
+  } else {
+    llvm::consumeError(target.takeError());
+  }
+#endif
   // As CpuKernelModule::compile does before the JIT (which is left out:
   // it is upstream code and 100x slower than everything else here).
   runStage(module, "cpu lowering", [](PassManager &pm) {

@@ -92,7 +92,13 @@ Kernel KernelBuilder::createKernel(ModuleOp module, StringRef baseName,
   for (ArgRole role : all)
     types.push_back(typeOf(role));
 
-  b.setInsertionPointToEnd(module.getBody());
+  // At the end of the module, but before a terminator op that a spec
+  // module may end with (it verifies there, and only there).
+  Block *body = module.getBody();
+  if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>())
+    b.setInsertionPoint(&body->back());
+  else
+    b.setInsertionPointToEnd(body);
   auto func = func::FuncOp::create(b, (baseName + "_" + kind).str(),
                                    b.getFunctionType(types, {}));
   func->setAttr(abi::kKernelKindAttr, b.getStringAttr(kind));

@@ -45,7 +45,8 @@ public:
                 const attn::AttentionConfig &config, TileSizes tiles,
                 MaskAnalysis masks);
 
-  /// Creates `@<baseName>_<kind>` at the end of `module` with the tensor
+  /// Creates `@<baseName>_<kind>` at the end of `module` (before a
+  /// terminator op it may end with) with the tensor
   /// arguments `roles` followed by the optional groups the config asks for
   /// (sequence lengths, layout lists, dropout seed and offset), and leaves the
   /// builder in its entry block.
