@@ -160,7 +160,7 @@ static bool prefersWideTiles(const attn::AttentionConfig &cfg, bool forward) {
 /// The tuned tiles of \p spec (every op must prefer them, and a layout's
 /// blocks must be multiples of them), or std::nullopt where the paper's
 /// sizes stay. Forward kernels on wgmma take 128 x 128: measured (H100,
-/// bench/results/2026-12-06-h100-session4/tune-wgmma.txt) 2-17 % faster
+/// bench/results/2026-12-06-h100-session4/tune-wgmma.txt) 4-16 % faster
 /// than 128 x 64 at D = 64 and 128, N = 4k and 16k, except D = 128 full
 /// 4k (1 % slower).
 static std::optional<std::pair<int64_t, int64_t>>
