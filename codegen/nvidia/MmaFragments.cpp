@@ -163,6 +163,12 @@ Value FragmentLoader::loadPair(OpBuilder &b, Location loc, Value r, Value c,
   }
 
 
+Value pairAsI32(OpBuilder &b, Location loc, Value pair) {
+  Value asInt = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), pair);
+  return vector::ExtractOp::create(b, loc, asInt, 0);
+}
+
 /// One m16n8k16 mma: returns the four f32 results.
 SmallVector<Value> emitMma(OpBuilder &b, Location loc, Type mmaType,
                            ArrayRef<Value> a, ArrayRef<Value> bRegs,
@@ -176,9 +182,7 @@ SmallVector<Value> emitMma(OpBuilder &b, Location loc, Type mmaType,
         out.push_back(reg);
         continue;
       }
-      Value asInt = vector::BitCastOp::create(
-          b, loc, VectorType::get({1}, b.getI32Type()), reg);
-      out.push_back(vector::ExtractOp::create(b, loc, asInt, 0));
+      out.push_back(pairAsI32(b, loc, reg));
     }
     return out;
   };

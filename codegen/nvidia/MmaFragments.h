@@ -87,6 +87,11 @@ private:
   const LaneCoords &lane;
 };
 
+/// A pair of 16-bit values (vector<2xbf16> or vector<2xf16>) as the one
+/// 32-bit register it occupies (mma.sync's bf16 operands, inline PTX).
+mlir::Value pairAsI32(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value pair);
+
 /// One m16n8k16 mma on fragments of \p mmaType (f16 or bf16 pairs as
 /// vector<2 x mmaType>): returns the four f32 results.
 llvm::SmallVector<mlir::Value> emitMma(mlir::OpBuilder &b, mlir::Location loc,

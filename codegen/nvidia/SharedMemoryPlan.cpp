@@ -34,19 +34,16 @@ SharedMemoryPlan planSharedMemory(FunctionOpInterface kernel,
     int64_t eltBytes = type.getElementTypeBitWidth() / 8;
     TileSlot slot;
     slot.alloca = alloca;
-    int64_t slotAlign = align;
-    if (alloca->hasAttr(kSwizzledTileAttr)) {
-      // wgmma's swizzled layout: no padding, 8-row atoms 1024-aligned.
-      slot.pitch = type.getDimSize(1);
-      slot.bytes = type.getNumElements() * eltBytes;
-      slotAlign = std::max(align, kSwizzleAtomBytes);
-    } else if (type.getRank() == 2) {
+    // wgmma's swizzled tiles (Wgmma.h): no pad, 8-row atoms 1024-aligned.
+    bool swizzled = alloca->hasAttr(kSwizzledTileAttr);
+    int64_t slotAlign = swizzled ? std::max(align, kSwizzleAtomBytes) : align;
+    if (type.getRank() == 2) {
       int64_t rowBytes = type.getDimSize(1) * eltBytes;
       // ldmatrix reads 8 rows of 16 bytes and an f32 fragment 8 rows of 8
       // bytes per half-warp: a pad of 16 resp. 32 bytes spreads those rows
       // over all 32 banks.
       int64_t padBytes = 0;
-      if (pad && rowBytes % kBankRowBytes == 0)
+      if (pad && !swizzled && rowBytes % kBankRowBytes == 0)
         padBytes = eltBytes == 2 ? 16 : 32;
       slot.pitch = (rowBytes + padBytes) / eltBytes;
       slot.bytes = type.getDimSize(0) * slot.pitch * eltBytes;

@@ -10,7 +10,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
@@ -110,13 +109,6 @@ Value i64Constant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIntOp::create(b, loc, value, 64);
 }
 
-/// A 16-bit pair as the 32-bit register inline PTX takes.
-Value asI32(OpBuilder &b, Location loc, Value pair) {
-  Value asInt = vector::BitCastOp::create(
-      b, loc, VectorType::get({1}, b.getI32Type()), pair);
-  return vector::ExtractOp::create(b, loc, asInt, 0);
-}
-
 } // namespace
 
 int64_t selectWgmmaMatmuls(func::FuncOp kernel, const TargetInfo &target) {
@@ -185,9 +177,7 @@ std::pair<Value, Value> swizzledIndex(OpBuilder &b, Location loc,
 }
 
 WgmmaDescriptors::WgmmaDescriptors(OpBuilder &b, Location loc, Value tile) {
-  auto type = cast<MemRefType>(tile.getType());
-  rows = type.getShape()[0];
-  cols = type.getShape()[1];
+  rows = cast<MemRefType>(tile.getType()).getShape()[0];
   Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tile);
   base = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), pointer);
 }
@@ -250,7 +240,7 @@ SmallVector<Value> emitWgmma(OpBuilder &b, Location loc, Type mmaType,
   } else {
     aText = "{";
     for (auto [i, reg] : llvm::enumerate(a.registers))
-      aText += (i ? ", " : "") + operand(asI32(b, loc, reg), "r");
+      aText += (i ? ", " : "") + operand(pairAsI32(b, loc, reg), "r");
     aText += "}";
   }
   std::string bText = operand(descriptorB, "l");

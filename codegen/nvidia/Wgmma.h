@@ -77,7 +77,7 @@ private:
   mlir::Value build(mlir::OpBuilder &b, mlir::Location loc, mlir::Value byte,
                     int64_t leadingBytes) const;
   mlir::Value base; ///< i64 shared address of the tile
-  int64_t rows = 0, cols = 0;
+  int64_t rows = 0;
 };
 
 /// D (n / 2 f32 of one 64-row block, wgmma's order) = A B + D for one

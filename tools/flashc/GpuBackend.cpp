@@ -20,10 +20,8 @@
 #include "runtime/Runtime.h"
 
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 
 #include <chrono>
-#include <cstring>
 #endif
 
 namespace flashc::tool {
@@ -33,12 +31,8 @@ namespace flashc::tool {
 llvm::Expected<std::unique_ptr<KernelBackend>> createGpuBackend() {
   return llvm::createStringError(
       llvm::inconvertibleErrorCode(),
-      gpuUnavailableReason() + "; use --backend cpu");
-}
-
-std::string gpuUnavailableReason() {
-  return "this flashc was built without the GPU runtime (no cuda.h at "
-         "configure time)";
+      "this flashc was built without the GPU runtime (no cuda.h at "
+      "configure time)");
 }
 
 #else
@@ -92,18 +86,15 @@ int64_t spanBytes(const MemRefArg &arg, int64_t eltBytes) {
 
 class GpuBackend : public KernelBackend {
 public:
+  /// \p device: the GPU, opened once; \p chip: what flashc compiles for it.
+  GpuBackend(std::shared_ptr<runtime::Device> device, std::string chip)
+      : device(std::move(device)), chip(std::move(chip)) {}
+
   llvm::StringRef name() const override { return "gpu"; }
 
   llvm::Error prepare(mlir::ModuleOp specModule,
                       const ConcreteShape &shape) override {
-    if (llvm::Error e = toError(runtime::Device::open(-1, device)))
-      return e;
-    std::optional<std::string> chip = chipFor(device->computeCapability());
-    if (!chip)
-      return makeError("the GPU (" + device->name() + ", compute capability " +
-                       llvm::Twine(device->computeCapability()) +
-                       ") is older than sm_80, the oldest flashc targets");
-    llvm::Expected<nvidia::TargetInfo> target = nvidia::TargetInfo::get(*chip);
+    llvm::Expected<nvidia::TargetInfo> target = nvidia::TargetInfo::get(chip);
     if (!target)
       return target.takeError();
     auto tiled = nvidia::tileForNvidia(specModule, *target, 0, 0);
@@ -123,7 +114,7 @@ public:
         deterministic = grad.getDeterministic();
       }
     });
-    nvidia::ManifestInfo info = nvidia::fromConfig(config, "flashc-run", *chip);
+    nvidia::ManifestInfo info = nvidia::fromConfig(config, "flashc-run", chip);
     info.deterministic = deterministic;
 
     // The runtime loads a kernel directory: write one, load it, remove it
@@ -145,11 +136,12 @@ public:
     sizes = runtime::ProblemSizes{shape.batch,   shape.headsQ, shape.headsKV,
                                   shape.seqQ,    shape.seqK,   shape.headDim,
                                   shape.headDimV};
-    description = device->name() + ", " + *chip;
     return llvm::Error::success();
   }
 
-  std::string describe() const override { return description; }
+  std::string describe() const override {
+    return device->name() + ", " + chip;
+  }
 
   bool hasKernel(llvm::StringRef kind) const override {
     return directory && spec(kind) != nullptr;
@@ -237,27 +229,24 @@ private:
   }
 
   std::shared_ptr<runtime::Device> device;
+  std::string chip;
   std::unique_ptr<runtime::KernelDirectory> directory;
   runtime::ProblemSizes sizes;
-  std::string description;
   double kernelMs = 0.0;
 };
 
 } // namespace
 
-std::string gpuUnavailableReason() {
-  std::shared_ptr<runtime::Device> device;
-  if (runtime::Status s = runtime::Device::open(-1, device); !s)
-    return s.message();
-  if (!chipFor(device->computeCapability()))
-    return device->name() + " is older than sm_80";
-  return "";
-}
-
 llvm::Expected<std::unique_ptr<KernelBackend>> createGpuBackend() {
-  if (std::string why = gpuUnavailableReason(); !why.empty())
-    return makeError(why + "; use --backend cpu");
-  return std::make_unique<GpuBackend>();
+  std::shared_ptr<runtime::Device> device;
+  if (llvm::Error e = toError(runtime::Device::open(-1, device)))
+    return std::move(e);
+  std::optional<std::string> chip = chipFor(device->computeCapability());
+  if (!chip)
+    return makeError("the GPU (" + device->name() + ", compute capability " +
+                     llvm::Twine(device->computeCapability()) +
+                     ") is older than sm_80, the oldest flashc targets");
+  return std::make_unique<GpuBackend>(std::move(device), *chip);
 }
 
 #endif // FLASHC_HAVE_GPU_RUNTIME

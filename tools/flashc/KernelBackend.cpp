@@ -10,8 +10,14 @@ llvm::Expected<std::unique_ptr<KernelBackend>>
 createKernelBackend(llvm::StringRef name) {
   if (name == "cpu")
     return createCpuBackend();
-  if (name == "gpu")
-    return createGpuBackend();
+  if (name == "gpu") {
+    llvm::Expected<std::unique_ptr<KernelBackend>> gpu = createGpuBackend();
+    if (!gpu)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     llvm::toString(gpu.takeError()) +
+                                         "; use --backend cpu");
+    return gpu;
+  }
   if (name == "testing-reference")
     return createReferenceBackend(/*faulty=*/false);
   if (name == "testing-faulty")
@@ -21,9 +27,13 @@ createKernelBackend(llvm::StringRef name) {
                                      "'; expected cpu or gpu");
 }
 
-std::string pickDefaultBackend(std::string &why) {
-  why = gpuUnavailableReason();
-  return why.empty() ? "gpu" : "cpu";
+llvm::Expected<std::unique_ptr<KernelBackend>>
+createDefaultBackend(std::string &whyNotGpu) {
+  llvm::Expected<std::unique_ptr<KernelBackend>> gpu = createGpuBackend();
+  if (gpu)
+    return gpu;
+  whyNotGpu = llvm::toString(gpu.takeError());
+  return createCpuBackend();
 }
 
 } // namespace flashc::tool

@@ -82,16 +82,16 @@ public:
 llvm::Expected<std::unique_ptr<KernelBackend>>
 createKernelBackend(llvm::StringRef name);
 
-/// "gpu" when a GPU flashc can run on is present, else "cpu"; \p why says
-/// why not the GPU (no driver, no device, too old, no runtime in this
-/// build).
-std::string pickDefaultBackend(std::string &why);
+/// The GPU backend when there is a GPU flashc can run on, else the CPU one,
+/// with \p whyNotGpu saying why not the GPU (no driver, no device, too old,
+/// no runtime in this build).
+llvm::Expected<std::unique_ptr<KernelBackend>>
+createDefaultBackend(std::string &whyNotGpu);
 
-/// The GPU backend, or an error when this build lacks the runtime.
+/// The GPU backend on the GPU of the calling thread (else device 0), or an
+/// error saying why there is none: this build lacks the runtime, no driver,
+/// no device, or one older than sm_80.
 llvm::Expected<std::unique_ptr<KernelBackend>> createGpuBackend();
-
-/// Empty when a GPU flashc can run on is present, else why not.
-std::string gpuUnavailableReason();
 
 /// The CPU backend, or an error when this build lacks the compiler pipeline.
 llvm::Expected<std::unique_ptr<KernelBackend>> createCpuBackend();

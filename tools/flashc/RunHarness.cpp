@@ -320,11 +320,15 @@ int Run::execute() {
   out << fmt::format("flashc run: {} ({}{})\n", spec.path().str(),
                      op->getName().getStringRef().str(), where);
   // No --backend: the GPU when there is one flashc can run on.
-  std::string backendName = opts.backend, whyNotGpu;
-  if (backendName.empty())
-    backendName = pickDefaultBackend(whyNotGpu);
+  std::string whyNotGpu;
+  llvm::Expected<std::unique_ptr<KernelBackend>> created =
+      opts.backend.empty() ? createDefaultBackend(whyNotGpu)
+                           : createKernelBackend(opts.backend);
+  if (!created)
+    return fail(created.takeError(), kExitUnavailable);
+  backend = std::move(*created);
   out << fmt::format("  backend {}, seed {} (repeat with --seed {})\n",
-                     backendName, seed, seed);
+                     backend->name().str(), seed, seed);
   if (!whyNotGpu.empty())
     out << fmt::format("          (no GPU: {})\n", whyNotGpu);
   out << fmt::format("  shape   B={} Hq={} Hkv={} Nq={} Nk={} D={} Dv={} {}\n",
@@ -333,11 +337,6 @@ int Run::execute() {
                      elementKindName(elementKind).str());
 
   // Compile first: there is no point in a reference nobody compares with.
-  llvm::Expected<std::unique_ptr<KernelBackend>> created =
-      createKernelBackend(backendName);
-  if (!created)
-    return fail(created.takeError(), kExitUnavailable);
-  backend = std::move(*created);
   // --grad on a forward spec compiles its gradient alongside.
   OwningOpRef<ModuleOp> withGradient;
   if (checkGrad && !gradSpec) {
