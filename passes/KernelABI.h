@@ -21,13 +21,26 @@
 //   [layout_offsets [LB,LH,MQ+1] i32, layout_blocks [nnz] i32],
 //   [seed i64, offset i64]
 //
-// backward, three kernels called in this order:
+// backward, three kernels called in this order. By default (the kernels'
+// attn.kernel_info has `dq_accum`), dQ is summed in an f32 scratch:
 //   `bwd_prep`: o, dout [B,Hq,Nq,Dv] T, delta [B,Hq,Nq] f32 (written:
-//               delta = rowsum(dout * o))
+//               delta = rowsum(dout * o)), dq_accum [B,Hq,Nq,D] f32
+//               (written: zeros)
 //   `bwd_dkdv`: q, k, v, dout, lse, delta, dk (written), dv (written),
+//               dq_accum (accumulated: += scale dS K of every (query
+//               block, key block) pair the kernel visits; an atomic add on
+//               a GPU, so the order of the additions is not fixed),
 //               [seqlens_q], [seqlens_k],
 //               [layout_t_offsets [LB,LH,MK+1] i32, layout_t_blocks [nnz] i32],
 //               [seed, offset]
+//   `bwd_dq`:   dq_accum, dq (written: dq_accum in dq's element type)
+// dq_accum is the caller's scratch; nothing of it is read before `bwd_prep`
+// has zeroed it. A `deterministic` attn.attention_grad (no atomics) has no
+// dq_accum; its `bwd_dq` recomputes the scores of its query block:
+//   `bwd_prep`: o, dout, delta (written)
+//   `bwd_dkdv`: q, k, v, dout, lse, delta, dk (written), dv (written),
+//               [seqlens_q], [seqlens_k], [layout_t_offsets,
+//               layout_t_blocks], [seed, offset]
 //   `bwd_dq`:   q, k, v, dout, lse, delta, dq (written), [seqlens_q],
 //               [seqlens_k], [layout_offsets, layout_blocks], [seed, offset]
 //
@@ -66,6 +79,8 @@ inline constexpr llvm::StringLiteral kHasSeqLensQ = "seqlens_q";
 inline constexpr llvm::StringLiteral kHasSeqLensK = "seqlens_k";
 inline constexpr llvm::StringLiteral kHasLayout = "layout";
 inline constexpr llvm::StringLiteral kHasDropout = "dropout";
+/// unit, on backward kernels: dQ is summed in dq_accum (not deterministic).
+inline constexpr llvm::StringLiteral kSumsDqInScratch = "dq_accum";
 /// i64: the layout's block sizes (multiples of block_q / block_k).
 inline constexpr llvm::StringLiteral kLayoutBlockQ = "layout_block_q";
 inline constexpr llvm::StringLiteral kLayoutBlockK = "layout_block_k";

@@ -56,6 +56,8 @@ Kernel KernelBuilder::createKernel(ModuleOp module, StringRef baseName,
       return globalType(ctx, elt, d);
     case ArgRole::DV:
       return globalType(ctx, elt, dv);
+    case ArgRole::DQAccum:
+      return globalType(ctx, f32, d);
     case ArgRole::Lse:
     case ArgRole::Delta:
       return globalType(ctx, f32, std::nullopt);
@@ -121,6 +123,8 @@ Kernel KernelBuilder::createKernel(ModuleOp module, StringRef baseName,
     if (cfg.hasDropout())
       info.push_back(b.getNamedAttr(abi::kHasDropout, b.getUnitAttr()));
   }
+  if (llvm::is_contained(roles, ArgRole::DQAccum))
+    info.push_back(b.getNamedAttr(abi::kSumsDqInScratch, b.getUnitAttr()));
   func->setAttr(abi::kKernelInfoAttr, b.getDictionaryAttr(info));
 
   Block *entry = func.addEntryBlock();

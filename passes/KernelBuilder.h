@@ -24,7 +24,7 @@ namespace flashc {
 
 /// What a kernel argument is; the ABI fixes the order (passes/KernelABI.h).
 enum class ArgRole {
-  Q, K, V, O, Lse, DOut, Delta, DQ, DK, DV,
+  Q, K, V, O, Lse, DOut, Delta, DQ, DK, DV, DQAccum,
   SeqLensQ, SeqLensK, LayoutOffsets, LayoutBlocks, Seed, Offset
 };
 

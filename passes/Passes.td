@@ -75,18 +75,22 @@ def AttnTileBackwardPass : Pass<"attn-tile-backward", "mlir::ModuleOp"> {
     Replaces each function holding an `attn.attention_grad` with three
     kernels (passes/KernelABI.h), all by recomputation from LSE:
 
-    1. `@<name>_bwd_prep`: D = rowsum(dO * O) per query row.
+    1. `@<name>_bwd_prep`: D = rowsum(dO * O) per query row, and zeros
+       into the f32 scratch dq_accum.
     2. `@<name>_bwd_dkdv`: a grid over (batch, KV head, KV block); for every
        query head of the group and every query block that can touch this KV
        block (mask analysis, or the transposed layout lists): recompute
        P = exp(S - LSE), dV += (P * Z)^T dO, dP = (dO V^T) * Z,
-       dS = P * (dP - D) times the modifiers' derivative, dK += scale dS^T Q.
-       dK and dV are summed over the group's query heads in the tile, so
-       the result does not depend on scheduling.
-    3. `@<name>_bwd_dq`: a grid over (batch, query head, query block), the
-       same recomputation over key blocks, dQ += scale dS K.
+       dS = P * (dP - D) times the modifiers' derivative, dK += scale dS^T Q,
+       and dq_accum += scale dS K (the pair's share of dQ; an atomic add on
+       a GPU). dK and dV are summed over the group's query heads in the
+       tile.
+    3. `@<name>_bwd_dq`: dQ = dq_accum in the element type.
 
-    No atomics are used, so the result is deterministic by construction.
+    With `deterministic`, no atomics: no dq_accum, and `@<name>_bwd_dq` is a
+    grid over (batch, query head, query block) that repeats the
+    recomputation over key blocks, dQ += scale dS K (7 block matmuls a pair
+    instead of 5).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -22,11 +22,18 @@ struct Sizes {
   Value batch, headsQ, seqQ, headsKV, seqK, group;
 };
 
-/// Builds the three backward kernels of one attn.attention_grad.
+/// Builds the three backward kernels of one attn.attention_grad. By
+/// default: D (and zeros in dq_accum), then one pass over the score blocks
+/// that forms dK and dV on chip and adds each pair's dQ into dq_accum, then
+/// dQ = dq_accum: 5 block matmuls a pair. `deterministic` (no atomics):
+/// D, dK and dV, then a second pass over the pairs for dQ, owned by one CTA
+/// a query block, that recomputes S and dP: 7 block matmuls a pair.
 class BackwardBuilder {
 public:
-  BackwardBuilder(ImplicitLocOpBuilder &b, KernelBuilder &kb)
-      : b(b), kb(kb), cfg(kb.config()), br(kb.tiles().blockQ),
+  BackwardBuilder(ImplicitLocOpBuilder &b, KernelBuilder &kb,
+                  bool deterministic)
+      : b(b), kb(kb), cfg(kb.config()), fused(!deterministic),
+        br(kb.tiles().blockQ),
         bc(kb.tiles().blockK), d(cfg.shape.headDim),
         dv(cfg.shape.headDimV) {}
 
@@ -35,6 +42,8 @@ public:
   void buildDq(ModuleOp module, StringRef base);
 
 private:
+  void buildDqByRecomputation(ModuleOp module, StringRef base);
+
   Sizes readSizes(Value q, Value k) {
     Sizes s;
     s.batch = memref::DimOp::create(b, q, 0);
@@ -115,13 +124,17 @@ private:
   ImplicitLocOpBuilder &b;
   KernelBuilder &kb;
   const attn::AttentionConfig &cfg;
+  /// dQ summed into dq_accum by the dK/dV kernel (atomics on a GPU).
+  bool fused;
   int64_t br, bc, d, dv;
 };
 } // namespace
 
 void BackwardBuilder::buildPrep(ModuleOp module, StringRef base) {
-  Kernel kernel = kb.createKernel(module, base, abi::kBackwardPrep,
-                                  {ArgRole::O, ArgRole::DOut, ArgRole::Delta});
+  SmallVector<ArgRole> roles{ArgRole::O, ArgRole::DOut, ArgRole::Delta};
+  if (fused)
+    roles.push_back(ArgRole::DQAccum);
+  Kernel kernel = kb.createKernel(module, base, abi::kBackwardPrep, roles);
   Value o = kernel.arg(ArgRole::O), dout = kernel.arg(ArgRole::DOut);
   Value batch = memref::DimOp::create(b, o, 0);
   Value heads = memref::DimOp::create(b, o, 1);
@@ -139,14 +152,23 @@ void BackwardBuilder::buildPrep(ModuleOp module, StringRef base) {
     attn::TileRowDotOp::create(b, doTile, oTile, delta);
     attn::TileStoreOp::create(b, delta, kernel.arg(ArgRole::Delta), ivs[0],
                               ivs[1], q0, rows, nullptr);
+    if (!fused)
+      return;
+    // The dK/dV kernel adds every pair's dQ into dq_accum.
+    Value zeros = kb.f32Tile({br, d});
+    attn::TileFillOp::create(b, zeros, b.getF32FloatAttr(0.0f));
+    attn::TileStoreOp::create(b, zeros, kernel.arg(ArgRole::DQAccum), ivs[0],
+                              ivs[1], q0, rows, nullptr);
   });
 }
 
 void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
-  Kernel kernel = kb.createKernel(
-      module, base, abi::kBackwardDkDv,
-      {ArgRole::Q, ArgRole::K, ArgRole::V, ArgRole::DOut, ArgRole::Lse,
-       ArgRole::Delta, ArgRole::DK, ArgRole::DV});
+  SmallVector<ArgRole> roles{ArgRole::Q,     ArgRole::K,  ArgRole::V,
+                            ArgRole::DOut,  ArgRole::Lse, ArgRole::Delta,
+                            ArgRole::DK,    ArgRole::DV};
+  if (fused)
+    roles.push_back(ArgRole::DQAccum);
+  Kernel kernel = kb.createKernel(module, base, abi::kBackwardDkDv, roles);
   Value k = kernel.arg(ArgRole::K), v = kernel.arg(ArgRole::V);
   Sizes sz = readSizes(kernel.arg(ArgRole::Q), k);
   Value kBlocks = arith::CeilDivUIOp::create(b, sz.seqK, kb.cst(bc));
@@ -171,6 +193,9 @@ void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
     // Transposed scores: the key rows this CTA owns are the rows of P^T
     // and dS^T, so they stay in the threads that accumulate dK and dV.
     Scratch s = scratch(/*forDvNeeded=*/true, /*transposed=*/true);
+    // dS^T in the element type, read transposed as the A of dQ = dS K.
+    Value dsT = fused ? kb.tile({bc, br}, cfg.elementType) : Value();
+    Value dq = fused ? kb.f32Tile({br, d}) : Value();
 
     auto heads = scf::ForOp::create(b, kb.cst(0), sz.group, kb.cst(1));
     {
@@ -190,13 +215,27 @@ void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
                                         nq, nk, /*transposed=*/true};
             Value forDv =
                 recompute(kernel, at, qt, kTile, vTile, full, s, true);
-            // dV += (P * Z)^T dO;  dK += scale dS^T Q
+            // dV += (P * Z)^T dO
             attn::TileMatmulOp::create(b, forDv, qt.dout, dvAcc, nullptr,
                                        nullptr, b.getUnitAttr(),
                                        b.getF64FloatAttr(1.0));
-            attn::TileMatmulOp::create(b, s.grads, qt.q, dk, nullptr,
-                                       nullptr, b.getUnitAttr(),
+            // dK += scale dS^T Q
+            if (fused)
+              attn::TileCopyOp::create(b, s.grads, dsT);
+            attn::TileMatmulOp::create(b, s.grads, qt.q, dk, nullptr, nullptr,
+                                       b.getUnitAttr(),
                                        b.getF64FloatAttr(cfg.scale));
+            if (!fused)
+              return;
+            // dq_accum += scale dS K: this pair's share of dQ (dS^T in the
+            // element type, read transposed), added where the CTAs of every
+            // key block of the query block meet.
+            attn::TileMatmulOp::create(b, dsT, kTile, dq,
+                                       b.getUnitAttr(), nullptr, nullptr,
+                                       b.getF64FloatAttr(cfg.scale));
+            attn::TileStoreOp::create(b, dq, kernel.arg(ArgRole::DQAccum), bi,
+                                      h, q0, arith::SubIOp::create(b, nq, q0),
+                                      b.getUnitAttr());
           });
     }
     Value outRows = arith::SubIOp::create(b, sz.seqK, k0);
@@ -208,6 +247,27 @@ void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
 }
 
 void BackwardBuilder::buildDq(ModuleOp module, StringRef base) {
+  if (!fused)
+    return buildDqByRecomputation(module, base);
+  Kernel kernel = kb.createKernel(module, base, abi::kBackwardDq,
+                                  {ArgRole::DQAccum, ArgRole::DQ});
+  Value accum = kernel.arg(ArgRole::DQAccum), dq = kernel.arg(ArgRole::DQ);
+  Value batch = memref::DimOp::create(b, dq, 0);
+  Value heads = memref::DimOp::create(b, dq, 1);
+  Value seqQ = memref::DimOp::create(b, dq, 2);
+  Value qBlocks = arith::CeilDivUIOp::create(b, seqQ, kb.cst(br));
+  // dQ = dq_accum, converted to the element type.
+  emitGrid(b, {batch, heads, qBlocks}, [&](ValueRange ivs) {
+    Value q0 = arith::MulIOp::create(b, ivs[2], kb.cst(br));
+    Value rows = arith::SubIOp::create(b, seqQ, q0);
+    Value tile = kb.f32Tile({br, d});
+    attn::TileLoadOp::create(b, accum, ivs[0], ivs[1], q0, rows, tile);
+    attn::TileStoreOp::create(b, tile, dq, ivs[0], ivs[1], q0, rows, nullptr);
+  });
+}
+
+void BackwardBuilder::buildDqByRecomputation(ModuleOp module,
+                                             StringRef base) {
   Kernel kernel = kb.createKernel(
       module, base, abi::kBackwardDq,
       {ArgRole::Q, ArgRole::K, ArgRole::V, ArgRole::DOut, ArgRole::Lse,
@@ -263,7 +323,7 @@ LogicalResult buildBackwardKernels(attn::AttentionGradOp op, ModuleOp module,
   attn::AttentionConfig config = attn::getAttentionConfig(op);
   ImplicitLocOpBuilder b(op.getLoc(), op.getContext());
   KernelBuilder kb(b, config, *tiles, analyzeMasks(config));
-  BackwardBuilder bb(b, kb);
+  BackwardBuilder bb(b, kb, op.getDeterministic());
   bb.buildPrep(module, baseName);
   bb.buildDkDv(module, baseName);
   bb.buildDq(module, baseName);

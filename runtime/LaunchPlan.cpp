@@ -161,8 +161,9 @@ BoundArgs bindForward(const Manifest &m, const ForwardArgs &a,
 }
 
 BoundArgs bindBackward(const Manifest &m, const BackwardArgs &a,
-                       const TensorRef &delta, const ProblemSizes &s,
-                       const Uploads &u, uint64_t base) {
+                       const TensorRef &delta, const TensorRef &dqAccum,
+                       const ProblemSizes &s, const Uploads &u,
+                       uint64_t base) {
   BoundArgs b;
   b.bind(ArgRole::Q, MemRefDescriptor::of(a.q));
   b.bind(ArgRole::K, MemRefDescriptor::of(a.k));
@@ -174,6 +175,8 @@ BoundArgs bindBackward(const Manifest &m, const BackwardArgs &a,
   b.bind(ArgRole::DQ, MemRefDescriptor::of(a.dq));
   b.bind(ArgRole::DK, MemRefDescriptor::of(a.dk));
   b.bind(ArgRole::DV, MemRefDescriptor::of(a.dv));
+  if (dqAccum.present())
+    b.bind(ArgRole::DQAccum, MemRefDescriptor::of(dqAccum));
   bindCommon(m, b, s, u, base, a.seed, a.offset);
   return b;
 }

@@ -109,11 +109,13 @@ BoundArgs bindForward(const Manifest &manifest, const ForwardArgs &args,
                       uint64_t uploadBase);
 
 /// Likewise for a backward call; \p delta is the delta tensor to use (the
-/// caller's or the runtime's scratch). The layout roles are bound to the row
+/// caller's or the runtime's scratch), \p dqAccum the f32 [B, Hq, Nq, D]
+/// scratch the kernels sum dQ in (absent for a deterministic directory). The layout roles are bound to the row
 /// lists; `bwd_dkdv` gets the column lists through bindColumnLayout.
 BoundArgs bindBackward(const Manifest &manifest, const BackwardArgs &args,
-                       const TensorRef &delta, const ProblemSizes &sizes,
-                       const Uploads &uploads, uint64_t uploadBase);
+                       const TensorRef &delta, const TensorRef &dqAccum,
+                       const ProblemSizes &sizes, const Uploads &uploads,
+                       uint64_t uploadBase);
 
 /// Rebinds the layout roles of \p args to the column lists (for bwd_dkdv).
 void bindColumnLayout(BoundArgs &args, const Uploads &uploads,

@@ -143,7 +143,10 @@ TEST(LaunchPlan, OptionalGroupsFollowTheTensors) {
   b.lse = a.lse;
   b.dout = b.dq = b.dk = b.dv = a.q;
   TensorRef delta = TensorRef::contiguous(0x6000, DType::F32, {2, 4, 100});
-  BoundArgs bwd = bindBackward(m, b, delta, sizes, u, base);
+  TensorRef dqAccum =
+      TensorRef::contiguous(0x7000, DType::F32, {2, 4, 100, 64});
+  BoundArgs bwd = bindBackward(m, b, delta, dqAccum, sizes, u, base);
+  EXPECT_EQ(bwd.memrefs[static_cast<int>(ArgRole::DQAccum)].aligned, 0x7000u);
   bindColumnLayout(bwd, u, base);
   const MemRefDescriptor &offsets =
       bwd.memrefs[static_cast<int>(ArgRole::LayoutOffsets)];

@@ -62,7 +62,7 @@ static constexpr ArgRole kAllRoles[] = {
     ArgRole::Q,         ArgRole::K,        ArgRole::V,
     ArgRole::O,         ArgRole::Lse,      ArgRole::DOut,
     ArgRole::Delta,     ArgRole::DQ,       ArgRole::DK,
-    ArgRole::DV,        ArgRole::SeqLensQ, ArgRole::SeqLensK,
+    ArgRole::DV,        ArgRole::DQAccum,        ArgRole::SeqLensQ, ArgRole::SeqLensK,
     ArgRole::LayoutOffsets, ArgRole::LayoutBlocks, ArgRole::Seed,
     ArgRole::Offset};
 
@@ -88,6 +88,8 @@ const char *argRoleName(ArgRole role) {
     return "dk";
   case ArgRole::DV:
     return "dv";
+  case ArgRole::DQAccum:
+    return "dq_accum";
   case ArgRole::SeqLensQ:
     return "seqlens_q";
   case ArgRole::SeqLensK:
@@ -114,6 +116,7 @@ int argRoleRank(ArgRole role) {
   case ArgRole::DQ:
   case ArgRole::DK:
   case ArgRole::DV:
+  case ArgRole::DQAccum:
     return 4;
   case ArgRole::Lse:
   case ArgRole::Delta:
@@ -152,11 +155,17 @@ std::vector<ArgRole> expectedArgs(const Manifest &m, KernelKind kind) {
     args = {R::Q, R::K, R::V, R::O, R::Lse};
     break;
   case KernelKind::BackwardPrep:
-    return {R::O, R::DOut, R::Delta};
+    if (m.deterministic)
+      return {R::O, R::DOut, R::Delta};
+    return {R::O, R::DOut, R::Delta, R::DQAccum};
   case KernelKind::BackwardDkDv:
     args = {R::Q, R::K, R::V, R::DOut, R::Lse, R::Delta, R::DK, R::DV};
+    if (!m.deterministic)
+      args.push_back(R::DQAccum);
     break;
   case KernelKind::BackwardDq:
+    if (!m.deterministic)
+      return {R::DQAccum, R::DQ};
     args = {R::Q, R::K, R::V, R::DOut, R::Lse, R::Delta, R::DQ};
     break;
   }

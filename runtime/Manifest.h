@@ -26,7 +26,8 @@
 //     "layout_block": [bq, bk] | null,                  (a run-time layout of
 //                                                        bq x bk blocks)
 //     "custom_mask": bool, "custom_score": bool,        (regions compiled in)
-//     "deterministic": bool,
+//     "deterministic": bool,                          (backward without
+//                                                        atomics: no dq_accum)
 //     "kernels": [
 //       {"kind": "fwd" | "bwd_prep" | "bwd_dkdv" | "bwd_dq",
 //        "name": "<PTX entry point>",
@@ -46,6 +47,11 @@
 // `args` must be exactly the order of passes/KernelABI.h for its kind:
 //   fwd:      q k v o lse [seqlens_q] [seqlens_k]
 //             [layout_offsets layout_blocks] [seed offset]
+//   bwd_prep: o dout delta dq_accum
+//   bwd_dkdv: q k v dout lse delta dk dv dq_accum [seqlens_q] [seqlens_k]
+//             [layout_offsets layout_blocks] [seed offset]
+//   bwd_dq:   dq_accum dq
+// or, for a `deterministic` directory (no dq_accum, no atomics):
 //   bwd_prep: o dout delta
 //   bwd_dkdv: q k v dout lse delta dk dv [seqlens_q] [seqlens_k]
 //             [layout_offsets layout_blocks] [seed offset]
@@ -58,7 +64,7 @@
 // Each role is passed as MLIR's expanded memref descriptor, one 8-byte
 // kernel parameter per field: allocated pointer, aligned pointer, offset
 // (elements), sizes[rank], strides[rank] (elements). Ranks: 4 for q k v o
-// dout dq dk dv, 3 for lse and delta [B, Hq, Nq] and layout_offsets
+// dout dq dk dv dq_accum, 3 for lse and delta [B, Hq, Nq] and layout_offsets
 // [LB, LH, M + 1], 1 for seqlens_* [B] and layout_blocks [nnz]; seed and
 // offset are one i64 each.
 //
@@ -102,7 +108,7 @@ const char *kernelKindName(KernelKind kind);
 
 /// The role of one kernel argument (one memref descriptor or one i64).
 enum class ArgRole {
-  Q, K, V, O, Lse, DOut, Delta, DQ, DK, DV,
+  Q, K, V, O, Lse, DOut, Delta, DQ, DK, DV, DQAccum,
   SeqLensQ, SeqLensK, LayoutOffsets, LayoutBlocks, Seed, Offset
 };
 

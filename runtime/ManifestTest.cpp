@@ -97,18 +97,28 @@ TEST(Manifest, ExpectedArgsFollowTheKernelABI) {
   Manifest m;
   using R = ArgRole;
   EXPECT_EQ(expectedArgs(m, KernelKind::BackwardPrep),
-            (std::vector<ArgRole>{R::O, R::DOut, R::Delta}));
+            (std::vector<ArgRole>{R::O, R::DOut, R::Delta, R::DQAccum}));
   EXPECT_EQ(expectedArgs(m, KernelKind::BackwardDkDv),
             (std::vector<ArgRole>{R::Q, R::K, R::V, R::DOut, R::Lse,
-                                  R::Delta, R::DK, R::DV}));
+                                  R::Delta, R::DK, R::DV, R::DQAccum}));
   m.seqLensK = true;
   m.dropoutP = 0.5;
+  EXPECT_EQ(expectedArgs(m, KernelKind::BackwardDkDv),
+            (std::vector<ArgRole>{R::Q, R::K, R::V, R::DOut, R::Lse,
+                                  R::Delta, R::DK, R::DV, R::DQAccum,
+                                  R::SeqLensK, R::Seed, R::Offset}));
+  // bwd_prep and bwd_dq never read scores: no optional groups.
+  EXPECT_EQ(expectedArgs(m, KernelKind::BackwardPrep).size(), 4u);
+  EXPECT_EQ(expectedArgs(m, KernelKind::BackwardDq),
+            (std::vector<ArgRole>{R::DQAccum, R::DQ}));
+  // Deterministic: no dq_accum; bwd_dq recomputes the scores.
+  m.deterministic = true;
+  EXPECT_EQ(expectedArgs(m, KernelKind::BackwardPrep),
+            (std::vector<ArgRole>{R::O, R::DOut, R::Delta}));
   EXPECT_EQ(expectedArgs(m, KernelKind::BackwardDq),
             (std::vector<ArgRole>{R::Q, R::K, R::V, R::DOut, R::Lse,
                                   R::Delta, R::DQ, R::SeqLensK, R::Seed,
                                   R::Offset}));
-  // bwd_prep never reads scores: no optional groups.
-  EXPECT_EQ(expectedArgs(m, KernelKind::BackwardPrep).size(), 3u);
 }
 
 TEST(Manifest, SyntaxErrorNamesLineAndColumn) {
@@ -233,7 +243,8 @@ TEST(Manifest, RejectsBadKernels) {
       {"args", "\"q\"", "kernels[0].args: expected an array of role names"},
       {"args", "[\"q\", \"key\"]",
        "kernels[0].args[1]: unknown role \"key\" (known: q k v o lse dout "
-       "delta dq dk dv seqlens_q seqlens_k layout_offsets layout_blocks seed "
+       "delta dq dk dv dq_accum seqlens_q seqlens_k layout_offsets "
+       "layout_blocks seed "
        "offset)"},
       {"args", "[\"q\", \"k\", \"v\", \"lse\", \"o\"]",
        "kernels[0] (fwd).args: expected [q, k, v, o, lse] for the options of "

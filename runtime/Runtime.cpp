@@ -479,16 +479,28 @@ Status KernelDirectory::backward(const BackwardArgs &args, CUstream stream) {
   FLASHC_TRY(upload(backwardCache, man, args.seqLensQ, args.seqLensK,
                     args.layout, /*transposed=*/true, uploads, base));
 
-  TensorRef delta = args.delta;
+  // Scratch, stream-ordered: dq_accum (f32 [B, Hq, Nq, D], where bwd_dkdv
+  // sums dQ; none in a deterministic directory), then delta unless the
+  // caller passes one.
+  TensorRef delta = args.delta, dqAccum;
+  size_t rows = static_cast<size_t>(sizes.batch * sizes.headsQ * sizes.seqQ);
+  size_t accumBytes = man.deterministic ? 0
+                                        : rows *
+                                              static_cast<size_t>(sizes.headDim) *
+                                              sizeof(float);
+  size_t bytes = accumBytes + (delta.present() ? 0 : rows * sizeof(float));
   CUdeviceptr scratch = 0;
-  if (!delta.present()) {
-    size_t bytes = static_cast<size_t>(sizes.batch * sizes.headsQ *
-                                       sizes.seqQ * sizeof(float));
+  if (bytes)
     FLASHC_TRY(device->allocateAsync(bytes, stream, scratch));
-    delta = TensorRef::contiguous(scratch, DType::F32,
+  if (accumBytes)
+    dqAccum = TensorRef::contiguous(
+        scratch, DType::F32,
+        {sizes.batch, sizes.headsQ, sizes.seqQ, sizes.headDim});
+  if (!delta.present())
+    delta = TensorRef::contiguous(scratch + accumBytes, DType::F32,
                                   {sizes.batch, sizes.headsQ, sizes.seqQ});
-  }
-  BoundArgs bound = bindBackward(man, args, delta, sizes, *uploads, base);
+  BoundArgs bound =
+      bindBackward(man, args, delta, dqAccum, sizes, *uploads, base);
   Status status = launch(*prep, bound, sizes, stream);
   if (status) {
     BoundArgs columns = bound;

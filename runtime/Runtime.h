@@ -19,8 +19,9 @@
 // Host arrays (sequence lengths, the dense layout) are converted and
 // uploaded with a synchronous copy, and cached by value: a loop that passes
 // the same lengths and layout uploads once; a change costs a host-device
-// synchronization (cuMemcpyHtoD, and cuMemFree of the old copy). The delta
-// scratch of backward is stream-ordered (cuMemAllocAsync / cuMemFreeAsync).
+// synchronization (cuMemcpyHtoD, and cuMemFree of the old copy). The scratch
+// of backward (the f32 dq_accum the dK/dV kernel sums dQ in, and delta) is
+// stream-ordered (cuMemAllocAsync / cuMemFreeAsync).
 //
 // Thread safety: a KernelDirectory may be called from several threads; the
 // cached uploads are guarded by a mutex.

@@ -213,11 +213,13 @@ TEST(Runtime, BackwardLaunchesThreeKernelsInOrder) {
   BackwardArgs a = f.backwardArgs(o);
   Status s = f.kernels->backward(a, stream42());
   ASSERT_TRUE(s.ok()) << s.message();
-  size_t deltaBytes = B * Hq * Nq * 4;
+  // One scratch allocation: dq_accum [B, Hq, Nq, D] f32, then delta.
+  size_t accumBytes = B * Hq * Nq * D * 4, deltaBytes = B * Hq * Nq * 4;
   EXPECT_EQ(f.device->events,
             (std::vector<std::string>{"alloc", "copy",
                                       "allocAsync " +
-                                          std::to_string(deltaBytes),
+                                          std::to_string(accumBytes +
+                                                         deltaBytes),
                                       "launch", "launch", "launch",
                                       "freeAsync"}));
   ASSERT_EQ(f.device->launches.size(), 3u);
@@ -229,31 +231,38 @@ TEST(Runtime, BackwardLaunchesThreeKernelsInOrder) {
   EXPECT_EQ(dq.function, fn(4));
   for (const auto &l : f.device->launches)
     EXPECT_EQ(l.stream, stream42());
-  // bwd_prep: o, dout, delta.
-  ASSERT_EQ(prep.params.size(), 11u + 11 + 9);
+  // bwd_prep: o, dout, delta, dq_accum.
+  ASSERT_EQ(prep.params.size(), 11u + 11 + 9 + 11);
   EXPECT_EQ(prep.params[0], 0x400000u);
   EXPECT_EQ(prep.params[11], 0x600000u);
-  uint64_t delta = prep.params[22];
-  EXPECT_NE(delta, 0u);
+  uint64_t delta = prep.params[22 + 1];
+  uint64_t accum = prep.params[31 + 1];
+  EXPECT_NE(accum, 0u);
+  EXPECT_EQ(delta, accum + accumBytes);
+  // dq_accum's sizes and strides: [B, Hq, Nq, D], contiguous.
+  EXPECT_EQ(prep.params[31 + 3], uint64_t{B});
+  EXPECT_EQ(prep.params[31 + 6], uint64_t{D});
+  EXPECT_EQ(prep.params[31 + 7], uint64_t{Hq * Nq * D});
   // dK/dV over key blocks: (ceil(300 / 64), Hkv, B).
   EXPECT_EQ(dkdv.dims.grid[0], 5u);
   EXPECT_EQ(dkdv.dims.grid[1], 2u);
   EXPECT_EQ(dkdv.dims.grid[2], 2u);
-  // q k v dout (4 x 11), lse, delta (2 x 9), dk dv (2 x 11), layout (9 + 5).
-  ASSERT_EQ(dkdv.params.size(), 4u * 11 + 2 * 9 + 2 * 11 + 9 + 5);
-  EXPECT_EQ(dkdv.params[44 + 9], delta); // delta after lse
+  // q k v dout (4 x 11), lse, delta (2 x 9), dk dv dq_accum (3 x 11),
+  // layout (9 + 5).
+  ASSERT_EQ(dkdv.params.size(), 4u * 11 + 2 * 9 + 3 * 11 + 9 + 5);
+  EXPECT_EQ(dkdv.params[44 + 9 + 1], delta); // delta after lse
+  EXPECT_EQ(dkdv.params[44 + 18 + 22 + 1], accum); // after dk, dv
   // The transposed lists: offsets [B, 1, MK + 1] = [2, 1, 4].
-  size_t layoutAt = 4 * 11 + 2 * 9 + 2 * 11;
+  size_t layoutAt = 4 * 11 + 2 * 9 + 3 * 11;
   EXPECT_EQ(dkdv.params[layoutAt + 3], 2u);
   EXPECT_EQ(dkdv.params[layoutAt + 4], 1u);
   EXPECT_EQ(dkdv.params[layoutAt + 5], 4u);
-  // dQ reads the row lists: offsets [2, 1, MQ + 1] = [2, 1, 2].
-  size_t dqLayoutAt = 4 * 11 + 2 * 9 + 11;
-  ASSERT_EQ(dq.params.size(), dqLayoutAt + 9 + 5);
-  EXPECT_EQ(dq.params[dqLayoutAt + 5], 2u);
-  // The row and column lists of the layout [[1, 0, 1], [0, 1, 1]]: 4 kept.
-  EXPECT_EQ(dq.params[dqLayoutAt + 9 + 3], 4u);
+  // The column lists of the layout [[1, 0, 1], [0, 1, 1]]: 4 kept.
   EXPECT_EQ(dkdv.params[layoutAt + 9 + 3], 4u);
+  // bwd_dq: dq_accum, dq; over query blocks, no layout.
+  ASSERT_EQ(dq.params.size(), 2u * 11);
+  EXPECT_EQ(dq.params[1], accum);
+  EXPECT_EQ(dq.dims.grid[1], uint64_t{Hq});
 }
 
 TEST(Runtime, BackwardUsesTheCallersDelta) {
@@ -261,9 +270,33 @@ TEST(Runtime, BackwardUsesTheCallersDelta) {
   BackwardArgs a = f.backwardArgs();
   a.delta = TensorRef::contiguous(0xa00000, DType::F32, {B, Hq, Nq});
   ASSERT_TRUE(f.kernels->backward(a, nullptr).ok());
+  // Scratch for dq_accum alone.
   EXPECT_EQ(f.device->events,
-            (std::vector<std::string>{"launch", "launch", "launch"}));
-  EXPECT_EQ(f.device->launches[0].params[22], 0xa00000u);
+            (std::vector<std::string>{"allocAsync " +
+                                          std::to_string(B * Hq * Nq * D * 4),
+                                      "launch", "launch", "launch",
+                                      "freeAsync"}));
+  EXPECT_EQ(f.device->launches[0].params[22 + 1], 0xa00000u);
+}
+
+TEST(Runtime, DeterministicBackwardHasNoDqScratch) {
+  TestOptions o;
+  o.deterministic = true;
+  Fixture f(o);
+  BackwardArgs a = f.backwardArgs(o);
+  ASSERT_TRUE(f.kernels->backward(a, nullptr).ok());
+  EXPECT_EQ(f.device->events,
+            (std::vector<std::string>{"allocAsync " +
+                                          std::to_string(B * Hq * Nq * 4),
+                                      "launch", "launch", "launch",
+                                      "freeAsync"}));
+  // bwd_prep: o, dout, delta; bwd_dkdv: q k v dout lse delta dk dv; bwd_dq:
+  // q k v dout lse delta dq, reading the scores again.
+  EXPECT_EQ(f.device->launches[0].params.size(), 11u + 11 + 9);
+  EXPECT_EQ(f.device->launches[1].params.size(), 4u * 11 + 2 * 9 + 2 * 11);
+  EXPECT_EQ(f.device->launches[2].params.size(), 4u * 11 + 2 * 9 + 11);
+  EXPECT_EQ(f.device->launches[2].params[44 + 9],
+            f.device->launches[0].params[22]); // the same delta
 }
 
 TEST(Runtime, DirectoryWithoutBackward) {

@@ -71,6 +71,7 @@ inline std::string argsJson(const std::vector<ArgRole> &roles) {
 struct TestOptions {
   bool forward = true, backward = true;
   bool seqLensQ = false, seqLensK = false, layout = false, dropout = false;
+  bool deterministic = false;
   std::string elementType = "bf16";
   int64_t headDim = 64, headDimV = 64;
   std::string batch = "-1", headsQ = "4", headsKV = "2", seqQ = "-1",
@@ -106,7 +107,7 @@ inline ManifestText testManifest(const TestOptions &o = TestOptions()) {
   t.set("layout_block", o.layout ? "[128, 128]" : "null");
   t.set("custom_mask", "false");
   t.set("custom_score", "false");
-  t.set("deterministic", "false");
+  t.set("deterministic", o.deterministic ? "true" : "false");
 
   Manifest flags;
   flags.seqLensQ = o.seqLensQ;
@@ -114,6 +115,7 @@ inline ManifestText testManifest(const TestOptions &o = TestOptions()) {
   if (o.layout)
     flags.layoutBlock = std::make_pair(int64_t(128), int64_t(128));
   flags.dropoutP = o.dropout ? 0.1 : 0.0;
+  flags.deterministic = o.deterministic;
   auto kernel = [&](KernelKind kind, const char *grid) {
     JsonObject k;
     k.set("kind", quoted(kernelKindName(kind)));

@@ -75,7 +75,7 @@ public:
         ops.push_back(op);
     });
     for (Operation *op : ops)
-      if (failed(lower(op)))
+      if (!lowered.contains(op) && failed(lower(op)))
         return failure();
     for (memref::AllocaOp alloca : logical) {
       if (!alloca->use_empty())
@@ -89,8 +89,11 @@ private:
   LogicalResult lower(Operation *op) {
     OpBuilder b(op);
     ft = FragmentThread::build(b, op->getLoc(), threads);
+    auto copy = dyn_cast<TileCopyOp>(op);
     LogicalResult result =
-        isElementwiseTileOp(op)
+        copy && !physical.count(copy.getDest())
+            ? lowerCopyToShared(b, copy)
+        : isElementwiseTileOp(op)
             ? lowerElementwise(b, op)
             : llvm::TypeSwitch<Operation *, LogicalResult>(op)
                   .Case([&](TileMatmulOp o) { return lowerMatmul(b, o); })
@@ -230,20 +233,45 @@ private:
     bool fromAcc = op.getAccumulate() && alpha == 1.0;
     const RegisterTileLayout &layout = layoutOf(acc);
     Value zero = f32Constant(b, loc, 0.0);
-
-    // frags[(slab * blocks + j) * 4 + c]: c of column block j of a slab.
     int64_t blocks = layout.blocks, slabs = layout.slabs;
-    SmallVector<Value> frags;
-    for (int64_t slab = 0; slab < slabs; ++slab)
-      for (int64_t j = 0; j < blocks; ++j)
-        for (int64_t c = 0; c < 4; ++c)
-          frags.push_back(fromAcc ? load(b, loc, acc, {slab, j, c}) : zero);
-    if (wgmma)
-      frags = wgmmaFragments(b, op, mmaType, k, std::move(frags));
-    else
-      frags = mmaFragments(b, op, mmaType, k, std::move(frags));
-    storeMatmulResult(b, op, frags, fromAcc);
+
+    // A wgmma product that a tile.store writes out right after (a pair's
+    // dQ, added into dq_accum) is formed and stored 64 columns at a time,
+    // so that only those columns take registers beside dK and dV.
+    TileStoreOp store = storedRightAfter(op);
+    int64_t chunk = wgmma && store && blocks % 8 == 0 ? 8 : blocks;
+    for (int64_t j0 = 0; j0 < blocks; j0 += chunk) {
+      // frags[(slab * chunk + j - j0) * 4 + c]: c of column block j.
+      SmallVector<Value> frags;
+      for (int64_t slab = 0; slab < slabs; ++slab)
+        for (int64_t j = j0; j < j0 + chunk; ++j)
+          for (int64_t c = 0; c < 4; ++c)
+            frags.push_back(fromAcc ? load(b, loc, acc, {slab, j, c}) : zero);
+      if (wgmma)
+        frags = wgmmaFragments(b, op, mmaType, k, std::move(frags), j0, chunk);
+      else
+        frags = mmaFragments(b, op, mmaType, k, std::move(frags));
+      storeMatmulResult(b, op, frags, fromAcc, j0, chunk);
+      if (store)
+        lowerStoreBlocks(b, store, j0, chunk);
+    }
+    if (store) {
+      lowered.insert(store);
+      store->erase();
+    }
     return success();
+  }
+
+  /// The tile.store that writes \p op's accumulator next, when nothing
+  /// else uses it: the product is not kept.
+  static TileStoreOp storedRightAfter(TileMatmulOp op) {
+    auto store = dyn_cast_or_null<TileStoreOp>(op->getNextNode());
+    if (!store || store.getTile() != op.getAcc() || op.getAccumulate() ||
+        !llvm::all_of(op.getAcc().getUsers(), [&](Operation *user) {
+          return user == op.getOperation() || user == store.getOperation();
+        }))
+      return nullptr;
+    return store;
   }
 
   /// The A fragments (four 16-bit pairs) of k step \p kk of each slab of
@@ -269,13 +297,17 @@ private:
 
   /// \p frags after D = A B + D on wgmma: slab s of warp w is the 64-row
   /// block s W/4 + w/4 of the accumulator (Wgmma.h).
+  /// Only column blocks [j0, j0 + count) of the accumulator: \p frags
+  /// holds those.
   SmallVector<Value> wgmmaFragments(OpBuilder &b, TileMatmulOp op,
                                     Type mmaType, int64_t k,
-                                    SmallVector<Value> frags) {
+                                    SmallVector<Value> frags, int64_t j0,
+                                    int64_t count) {
     Location loc = op.getLoc();
     Value lhs = op.getLhs(), rhs = op.getRhs();
     const RegisterTileLayout &layout = layoutOf(op.getAcc());
-    int64_t perSlab = 4 * layout.blocks;
+    int64_t perSlab = 4 * count;
+    Value n0 = indexConstant(b, loc, kMmaN * j0);
     bool lhsInRegisters = physical.count(lhs);
     std::optional<WgmmaDescriptors> descA;
     if (!lhsInRegisters)
@@ -288,10 +320,9 @@ private:
       SmallVector<SmallVector<Value>> aRegs;
       if (lhsInRegisters)
         aRegs = registerA(b, loc, lhs, layout.slabs, kk, mmaType);
-      Value bDesc =
-          op.getTransposeB()
-              ? descB.kMajor(b, loc, indexConstant(b, loc, 0), kMmaK * kk)
-              : descB.mnMajor(b, loc, kMmaK * kk);
+      Value bDesc = op.getTransposeB()
+                        ? descB.kMajor(b, loc, n0, kMmaK * kk)
+                        : descB.mnMajor(b, loc, kMmaK * kk, n0);
       for (int64_t slab = 0; slab < layout.slabs; ++slab) {
         WgmmaA a;
         if (lhsInRegisters) {
@@ -299,7 +330,9 @@ private:
         } else {
           Value row0 = addIndex(b, loc, groupRow,
                                 64 * slab * (layout.warps / 4));
-          a.descriptor = descA->kMajor(b, loc, row0, kMmaK * kk);
+          a.mnMajor = op.getTransposeA();
+          a.descriptor = a.mnMajor ? descA->mnMajor(b, loc, kMmaK * kk, row0)
+                                   : descA->kMajor(b, loc, row0, kMmaK * kk);
         }
         ArrayRef<Value> d =
             ArrayRef<Value>(frags).slice(slab * perSlab, perSlab);
@@ -393,18 +426,19 @@ private:
 
   /// acc = alpha * D (+ acc), D = \p frags (which already include acc when
   /// \p fromAcc).
+  /// \p frags: column blocks [j0, j0 + count) of the accumulator.
   void storeMatmulResult(OpBuilder &b, TileMatmulOp op, ArrayRef<Value> frags,
-                         bool fromAcc) {
+                         bool fromAcc, int64_t j0, int64_t count) {
     Location loc = op.getLoc();
     Value acc = op.getAcc();
     double alpha = op.getAlpha().convertToDouble();
     const RegisterTileLayout &layout = layoutOf(acc);
-    int64_t blocks = layout.blocks, slabs = layout.slabs;
+    int64_t slabs = layout.slabs;
     Value alphaV = f32Constant(b, loc, alpha);
     for (int64_t slab = 0; slab < slabs; ++slab)
-      for (int64_t j = 0; j < blocks; ++j)
+      for (int64_t j = j0; j < j0 + count; ++j)
         for (int64_t c = 0; c < 4; ++c) {
-          Value d = frags[(slab * blocks + j) * 4 + c];
+          Value d = frags[(slab * count + j - j0) * 4 + c];
           if (!fromAcc) {
             if (alpha != 1.0)
               d = arith::MulFOp::create(b, loc, d, alphaV);
@@ -512,6 +546,37 @@ private:
                               tensorRows));
   }
 
+  /// A register tile copied into a shared tile (dS^T for the matmul that
+  /// reads it transposed): each thread writes its fragments' column pairs,
+  /// converted, where the tile keeps them (swizzled for wgmma).
+  LogicalResult lowerCopyToShared(OpBuilder &b, TileCopyOp op) {
+    Location loc = op.getLoc();
+    Value tile = op.getSource(), dest = op.getDest();
+    if (failed(requireRegisters(op, {tile})))
+      return failure();
+    const RegisterTileLayout &layout = layoutOf(tile);
+    if (layout.isRow())
+      return op.emitError("a 1-D register tile is not copied to shared memory");
+    auto destType = cast<MemRefType>(dest.getType());
+    Type elementType = destType.getElementType();
+    bool swizzled = isSwizzledTile(dest);
+    for (const FragmentElement &at : fragmentElements(layout)) {
+      if (at.e != 0)
+        continue;
+      Value pair = vector::FromElementsOp::create(
+          b, loc, VectorType::get({2}, b.getF32Type()),
+          ValueRange{load(b, loc, tile, at.at()),
+                     load(b, loc, tile, {at.slab, at.block, 2 * at.half + 1})});
+      Value row = ft.row(b, loc, at.slab, at.half);
+      Value col = ft.col(b, loc, at.block, 0);
+      if (swizzled)
+        std::tie(row, col) = swizzledIndex(b, loc, destType, row, col);
+      vector::StoreOp::create(b, loc, convertFloat(b, loc, pair, elementType),
+                              dest, ValueRange{row, col});
+    }
+    return success();
+  }
+
   LogicalResult lowerLoad(OpBuilder &b, TileLoadOp op) {
     Location loc = op.getLoc();
     Value tile = op.getTile(), source = op.getSource();
@@ -542,6 +607,14 @@ private:
   }
 
   LogicalResult lowerStore(OpBuilder &b, TileStoreOp op) {
+    const RegisterTileLayout &layout = layoutOf(op.getTile());
+    lowerStoreBlocks(b, op, 0, layout.blocks);
+    return success();
+  }
+
+  /// Writes column blocks [j0, j0 + count) of a 2-D tile (all of a 1-D one).
+  void lowerStoreBlocks(OpBuilder &b, TileStoreOp op, int64_t j0,
+                        int64_t count) {
     Location loc = op.getLoc();
     Value tile = op.getTile(), dest = op.getDest();
     const RegisterTileLayout &layout = layoutOf(tile);
@@ -576,14 +649,13 @@ private:
           write(load(b, loc, tile, {slab, half}), at);
           continue;
         }
-        for (int64_t j = 0; j < layout.blocks; ++j)
+        for (int64_t j = j0; j < j0 + count; ++j)
           for (int64_t e = 0; e < 2; ++e) {
             SmallVector<Value> idx = at;
             idx.push_back(ft.col(b, loc, j, e));
             write(load(b, loc, tile, {slab, j, 2 * half + e}), idx);
           }
       }
-    return success();
   }
 
   gpu::GPUFuncOp kernel;
@@ -591,6 +663,8 @@ private:
   FragmentThread ft;
   llvm::DenseMap<Value, Value> physical;
   llvm::DenseMap<Value, RegisterTileLayout> layouts;
+  /// Ops lowered (and erased) along with an earlier one.
+  llvm::DenseSet<Operation *> lowered;
 };
 
 struct AttnLowerRegisterTilesPass

@@ -39,15 +39,24 @@ llvm::Error makeError(const llvm::Twine &message) {
 /// \p info, in the order of passes/KernelABI.h.
 std::vector<std::string> argumentRoles(StringRef kind, DictionaryAttr info) {
   std::vector<std::string> roles;
-  if (kind == abi::kForward)
-    roles = {"q", "k", "v", "o", "lse"};
-  else if (kind == abi::kBackwardPrep)
-    return {"o", "dout", "delta"};
-  else if (kind == abi::kBackwardDkDv)
-    roles = {"q", "k", "v", "dout", "lse", "delta", "dk", "dv"};
-  else if (kind == abi::kBackwardDq)
-    roles = {"q", "k", "v", "dout", "lse", "delta", "dq"};
   auto has = [&](StringRef key) { return info && info.contains(key); };
+  bool sumsDq = has(abi::kSumsDqInScratch);
+  if (kind == abi::kForward) {
+    roles = {"q", "k", "v", "o", "lse"};
+  } else if (kind == abi::kBackwardPrep) {
+    roles = {"o", "dout", "delta"};
+    if (sumsDq)
+      roles.push_back("dq_accum");
+    return roles;
+  } else if (kind == abi::kBackwardDkDv) {
+    roles = {"q", "k", "v", "dout", "lse", "delta", "dk", "dv"};
+    if (sumsDq)
+      roles.push_back("dq_accum");
+  } else if (kind == abi::kBackwardDq) {
+    if (sumsDq)
+      return {"dq_accum", "dq"};
+    roles = {"q", "k", "v", "dout", "lse", "delta", "dq"};
+  }
   if (has(abi::kHasSeqLensQ))
     roles.push_back("seqlens_q");
   if (has(abi::kHasSeqLensK))

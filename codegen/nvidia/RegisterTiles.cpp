@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -140,6 +141,12 @@ private:
   }
 
   bool prune(Operation *op) {
+    // A register tile copied into a tile in shared memory (dS^T in 16 bits,
+    // for the matmul that reads it transposed): each thread stores its
+    // fragments there.
+    if (auto copy = dyn_cast<TileCopyOp>(op);
+        copy && rankOf(copy.getDest()) == 2 && !cands.contains(copy.getDest()))
+      return false;
     if (isElementwiseTileOp(op)) {
       // 2-D operands walk the same fragments; 1-D ones are read at the row
       // and may stay in shared memory, but not the other way round.
@@ -200,14 +207,104 @@ private:
 
 } // namespace
 
-/// f32 registers a thread spends on \p tiles split among \p warps.
-static int64_t registersOf(const SetVector<Value> &tiles, int64_t warps) {
+namespace {
+/// Where in a kernel each tile holds values: from its first op to its last
+/// in program order, widened to a whole loop where the tile carries values
+/// from one iteration to the next. Scratch tiles rebuilt in every iteration
+/// (S, P, dS, a pair's dQ) then overlap only the tiles live at the same
+/// time, so the registers a thread needs are the peak of the overlaps, not
+/// the sum.
+class LiveRanges {
+public:
+  explicit LiveRanges(func::FuncOp kernel) {
+    int64_t next = 0;
+    kernel.walk<WalkOrder::PreOrder>(
+        [&](Operation *op) { position[op] = next++; });
+    // Post-order: inner loops first, so rangeOf widens from the inside out.
+    kernel.walk([&](Operation *op) {
+      if (!isa<scf::ForOp, scf::WhileOp>(op))
+        return;
+      int64_t last = position[op];
+      op->walk([&](Operation *inner) {
+        last = std::max(last, position[inner]);
+      });
+      loops.push_back({position[op], last});
+    });
+  }
+
+  /// [first, last] positions where \p tile is live.
+  std::pair<int64_t, int64_t> rangeOf(Value tile) const {
+    int64_t first = std::numeric_limits<int64_t>::max(), last = -1;
+    Operation *firstOp = nullptr;
+    for (Operation *user : tile.getUsers()) {
+      int64_t pos = position.lookup(user);
+      if (pos < first) {
+        first = pos;
+        firstOp = user;
+      }
+      last = std::max(last, pos);
+    }
+    if (!firstOp)
+      return {0, -1};
+    for (auto [start, end] : loops) {
+      bool inside = first > start && last <= end;
+      // Used only inside the loop: live across its iterations unless the
+      // first use overwrites all of it.
+      if (inside && !overwrites(firstOp, tile)) {
+        first = start;
+        last = end;
+      }
+    }
+    return {first, last};
+  }
+
+private:
+  static bool overwrites(Operation *op, Value tile) {
+    return llvm::TypeSwitch<Operation *, bool>(op)
+        .Case([&](TileFillOp o) { return o.getTile() == tile; })
+        .Case([&](TileLoadOp o) { return o.getTile() == tile; })
+        .Case([&](TileCopyOp o) { return o.getDest() == tile; })
+        .Case([&](TileMatmulOp o) {
+          return o.getAcc() == tile && !o.getAccumulate() &&
+                 o.getLhs() != tile && o.getRhs() != tile;
+        })
+        .Default([](Operation *) { return false; });
+  }
+
+  llvm::DenseMap<Operation *, int64_t> position;
+  /// Loops (scf.for, scf.while), inner ones first: [op, last op inside].
+  SmallVector<std::pair<int64_t, int64_t>> loops;
+};
+} // namespace
+
+/// The point where \p tiles split among \p warps take the most f32
+/// registers a thread: how many, and which tiles are live there.
+struct RegisterPeak {
   int64_t registers = 0;
+  SmallVector<Value> live;
+};
+static RegisterPeak peakOf(const SetVector<Value> &tiles, int64_t warps,
+                           const LiveRanges &ranges) {
+  SmallVector<std::pair<int64_t, int64_t>> spans;
   for (Value tile : tiles)
-    registers +=
-        RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps)
-            .registers();
-  return registers;
+    spans.push_back(ranges.rangeOf(tile));
+  auto registersOf = [&](Value tile) {
+    return RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps)
+        .registers();
+  };
+  RegisterPeak peak;
+  for (auto [at, unusedLast] : spans) {
+    (void)unusedLast;
+    RegisterPeak here;
+    for (auto [tile, span] : llvm::zip(tiles, spans))
+      if (span.first <= at && at <= span.second) {
+        here.registers += registersOf(tile);
+        here.live.push_back(tile);
+      }
+    if (here.registers > peak.registers)
+      peak = std::move(here);
+  }
+  return peak;
 }
 
 /// The warps that can split every tile of \p cands within the register
@@ -216,7 +313,10 @@ static int64_t registersOf(const SetVector<Value> &tiles, int64_t warps) {
 /// (half the shared-memory reads at two slabs), so 4 warps come first, while
 /// the registers allow; fewer than 4 would leave the CTA's loads and stores
 /// to too few threads.
-static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps) {
+static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps,
+                         const LiveRanges &ranges) {
+  if (cands.empty())
+    return 0;
   int64_t minRows = std::numeric_limits<int64_t>::max();
   for (Value tile : cands)
     minRows = std::min(minRows, cast<MemRefType>(tile.getType()).getShape()[0]);
@@ -224,7 +324,7 @@ static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps) {
     for (Value tile : cands)
       if (cast<MemRefType>(tile.getType()).getShape()[0] % (kMmaM * warps))
         return false;
-    return registersOf(cands, warps) <= kRegisterBudget;
+    return peakOf(cands, warps, ranges).registers <= kRegisterBudget;
   };
   for (int64_t w = 4; w <= std::min(maxWarps, minRows / kMmaM); w *= 2)
     if (fits(w))
@@ -232,18 +332,47 @@ static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps) {
   return 0;
 }
 
-/// The tile to give back to shared memory when \p cands do not fit: the
-/// largest not in \p accumulators (a score tile, rebuilt every iteration,
-/// rather than O, dK or dV, which live across the whole loop), else the
-/// largest.
+/// The tile to give back to shared memory when \p cands do not fit. Not one
+/// of \p accumulators where there is another choice (a score tile, rebuilt
+/// every iteration, rather than O, dK or dV, which live across the whole
+/// loop). First, a tile of fewer rows than the others whose absence lets
+/// the rest fit (a pair's dQ, Br rows, beside the dK/dV kernel's Bc-row
+/// tiles: alone it can keep them from more warps); else the largest of
+/// those live where the registers peak at 4 warps.
 static Value pickTileToSpill(const SetVector<Value> &cands,
-                             const llvm::SmallPtrSetImpl<Value> &accumulators) {
-  auto key = [&](Value tile) {
-    return std::make_pair(!accumulators.contains(tile),
-                          cast<MemRefType>(tile.getType()).getNumElements());
+                             const llvm::SmallPtrSetImpl<Value> &accumulators,
+                             int64_t maxWarps, const LiveRanges &ranges) {
+  auto rowsOf = [](Value tile) {
+    return cast<MemRefType>(tile.getType()).getShape()[0];
   };
+  auto sizeOf = [](Value tile) {
+    return cast<MemRefType>(tile.getType()).getNumElements();
+  };
+  SmallVector<Value> choices;
+  for (Value tile : cands)
+    if (!accumulators.contains(tile))
+      choices.push_back(tile);
+  if (choices.empty())
+    choices.assign(cands.begin(), cands.end());
+  int64_t maxRows = 0;
+  for (Value tile : cands)
+    maxRows = std::max(maxRows, rowsOf(tile));
+  for (Value tile : choices) {
+    if (rowsOf(tile) == maxRows)
+      continue;
+    SetVector<Value> rest = cands;
+    rest.remove(tile);
+    if (pickWarps(rest, maxWarps, ranges))
+      return tile;
+  }
+  RegisterPeak peak = peakOf(cands, 4, ranges);
+  SmallVector<Value> atPeak;
+  for (Value tile : choices)
+    if (llvm::is_contained(peak.live, tile))
+      atPeak.push_back(tile);
+  ArrayRef<Value> from = atPeak.empty() ? ArrayRef<Value>(choices) : atPeak;
   return *llvm::max_element(
-      cands, [&](Value a, Value b) { return key(a) < key(b); });
+      from, [&](Value a, Value b) { return sizeOf(a) < sizeOf(b); });
 }
 
 RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
@@ -265,10 +394,12 @@ RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
     if (mm.getAccumulate())
       accumulators.insert(mm.getAcc());
   });
+  LiveRanges ranges(kernel);
   int64_t warps = 0;
   bool partial = false;
-  while (!cands.empty() && (warps = pickWarps(cands, maxWarps)) == 0) {
-    cands.remove(pickTileToSpill(cands, accumulators));
+  while (!cands.empty() &&
+         (warps = pickWarps(cands, maxWarps, ranges)) == 0) {
+    cands.remove(pickTileToSpill(cands, accumulators, maxWarps, ranges));
     Pruner(cands).run(kernel);
     partial = true;
   }
@@ -279,7 +410,7 @@ RegisterTilePlan planRegisterTiles(func::FuncOp kernel, int64_t maxWarps) {
   // tiles. Measured (H200, bench/results/2026-11-28-h200-session3/README.md):
   // dK and dV at D = 128 (128 f32 a thread) 3.3x faster than all in shared
   // memory; a D = 64 dQ alone (32 f32) 11 % slower.
-  int64_t registers = registersOf(cands, warps);
+  int64_t registers = peakOf(cands, warps, ranges).registers;
   if (partial && 2 * registers < kRegisterBudget)
     return plan;
   plan.tiles = std::move(cands);

@@ -89,7 +89,7 @@ fragmentElements(const RegisterTileLayout &layout);
 struct RegisterTilePlan {
   llvm::SetVector<mlir::Value> tiles;
   int64_t warps = 0;
-  /// f32 registers a thread spends on them.
+  /// f32 registers a thread spends on them where the most are live.
   int64_t registers = 0;
 };
 RegisterTilePlan planRegisterTiles(mlir::func::FuncOp kernel,

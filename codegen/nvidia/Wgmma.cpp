@@ -51,8 +51,9 @@ bool isSwizzlable(memref::AllocaOp alloca) {
 /// Shapes, types and places wgmma can run \p mm with, in a CTA of \p warps.
 bool fitsWgmma(TileMatmulOp mm, int64_t warps) {
   Value lhs = mm.getLhs(), rhs = mm.getRhs(), acc = mm.getAcc();
+  // A transposed ([K][M], MN-major) only from shared memory.
   if (warps % 4 != 0 || !isRegisterTile(acc) || isRegisterTile(rhs) ||
-      mm.getTransposeA())
+      (mm.getTransposeA() && isRegisterTile(lhs)))
     return false;
   auto accType = cast<MemRefType>(acc.getType());
   auto lhsType = cast<MemRefType>(lhs.getType());
@@ -60,12 +61,13 @@ bool fitsWgmma(TileMatmulOp mm, int64_t warps) {
   if (accType.getRank() != 2 || lhsType.getRank() != 2 ||
       rhsType.getRank() != 2)
     return false;
-  int64_t n = accType.getShape()[1], k = lhsType.getShape()[1];
+  int64_t n = accType.getShape()[1],
+          k = lhsType.getShape()[mm.getTransposeA() ? 0 : 1];
   Type type = rhsType.getElementType();
   if (!is16BitFloat(type) || n % 8 != 0 || n > kMaxWgmmaN || k % kWgmmaK != 0)
     return false;
   // A from registers: the f32 register tile, converted; from shared memory:
-  // K-major [M][K] of B's type.
+  // K-major [M][K] or MN-major [K][M] of B's type.
   if (!isRegisterTile(lhs) && lhsType.getElementType() != type)
     return false;
   SmallVector<memref::AllocaOp> allocas;
@@ -77,7 +79,8 @@ bool fitsWgmma(TileMatmulOp mm, int64_t warps) {
 }
 
 /// Whether every use of \p tile (through the selects of double buffers) is
-/// a tile.load into it or a chosen matmul reading it.
+/// a tile.load into it, a copy of a register tile into it, or a chosen
+/// matmul reading it.
 bool onlyLoadsAndChosen(Value tile, const llvm::DenseSet<Operation *> &chosen) {
   for (OpOperand &use : tile.getUses()) {
     Operation *user = use.getOwner();
@@ -88,6 +91,9 @@ bool onlyLoadsAndChosen(Value tile, const llvm::DenseSet<Operation *> &chosen) {
       continue;
     }
     if (auto load = dyn_cast<TileLoadOp>(user); load && load.getTile() == tile)
+      continue;
+    if (auto copy = dyn_cast<TileCopyOp>(user);
+        copy && copy.getDest() == tile && isRegisterTile(copy.getSource()))
       continue;
     if (auto mm = dyn_cast<TileMatmulOp>(user);
         mm && chosen.contains(mm) && mm.getAcc() != tile)
@@ -194,11 +200,19 @@ Value WgmmaDescriptors::kMajor(OpBuilder &b, Location loc, Value row0,
   return build(b, loc, byte, /*leadingBytes=*/16);
 }
 
-Value WgmmaDescriptors::mnMajor(OpBuilder &b, Location loc, int64_t k0) const {
+Value WgmmaDescriptors::mnMajor(OpBuilder &b, Location loc, int64_t k0,
+                                Value mn0) const {
   // MN-major swizzled: the leading offset steps from one 64-column atom to
   // the next, the stride from 8 K rows to the next.
-  return build(b, loc, i64Constant(b, loc, k0 * kRowBytes),
-               /*leadingBytes=*/rows * kRowBytes);
+  Value byte = i64Constant(b, loc, k0 * kRowBytes);
+  if (mn0) {
+    Value atom = divIndex(b, loc, mn0, kAtomCols);
+    byte = arith::AddIOp::create(
+        b, loc, byte,
+        arith::IndexCastUIOp::create(b, loc, b.getI64Type(),
+                                     mulIndex(b, loc, atom, rows * kRowBytes)));
+  }
+  return build(b, loc, byte, /*leadingBytes=*/rows * kRowBytes);
 }
 
 Value WgmmaDescriptors::build(OpBuilder &b, Location loc, Value byte,
@@ -252,7 +266,8 @@ SmallVector<Value> emitWgmma(OpBuilder &b, Location loc, Type mmaType,
     asmText << (i ? ", " : "") << "$" << i;
   // scale-d, scale-a, scale-b (, trans-a for a descriptor), trans-b.
   asmText << "}, " << aText << ", " << bText << ", p, 1, 1, "
-          << (a.descriptor ? "0, " : "") << (mnMajorB ? 1 : 0) << ";\n}";
+          << (a.descriptor ? (a.mnMajor ? "1, " : "0, ") : "")
+          << (mnMajorB ? 1 : 0) << ";\n}";
   cons << ",~{memory}";
   Type f32 = b.getF32Type();
   auto resultType = LLVM::LLVMStructType::getLiteral(

@@ -14,11 +14,13 @@
 // multiple of 64) is C/64 atoms [R][64] one after the other; row r of an
 // atom is 128 bytes at r * 128, its 16-byte chunk c at (c ^ (r % 8)) * 16.
 // The same bytes are K-major for a tile read as [M][K] or [N][K], and
-// MN-major for one read as [K][N] (V in O += P V), so one tile serves both.
+// MN-major for one read as [K][N] (V in O += P V) or [K][M] (dS^T as the A
+// of dQ = dS K), so one tile serves both.
 //
 // attn-select-wgmma marks the matmuls (kWgmmaAttr) and their shared tiles
-// (kSwizzledTileAttr) where every user of those tiles is a tile.load (which
-// then writes the swizzled layout) or such a matmul; the shared-memory plan
+// (kSwizzledTileAttr) where every user of those tiles is a tile.load or a
+// copy of a register tile (which then write the swizzled layout) or such a
+// matmul; the shared-memory plan
 // aligns them to 1024 bytes (a swizzle atom's 8 rows) without padding.
 //
 //===----------------------------------------------------------------------===//
@@ -55,10 +57,12 @@ std::pair<mlir::Value, mlir::Value>
 swizzledIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::MemRefType tile,
               mlir::Value row, mlir::Value col);
 
-/// A of one wgmma: a shared-memory descriptor, or four 32-bit registers of
-/// 16-bit pairs (the mma.sync A fragment layout, per warp).
+/// A of one wgmma: a shared-memory descriptor (of a K-major [M][K] tile, or
+/// an MN-major [K][M] one), or four 32-bit registers of 16-bit pairs (the
+/// mma.sync A fragment layout, per warp).
 struct WgmmaA {
   mlir::Value descriptor;
+  bool mnMajor = false;
   llvm::SmallVector<mlir::Value, 4> registers;
 };
 
@@ -70,8 +74,11 @@ public:
   /// of 8), K from \p k0 (a multiple of 16).
   mlir::Value kMajor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value row0,
                      int64_t k0) const;
-  /// MN-major B ([K][N]): K rows from \p k0 (a multiple of 16), all N.
-  mlir::Value mnMajor(mlir::OpBuilder &b, mlir::Location loc, int64_t k0) const;
+  /// MN-major operand ([K][MN]): K rows from \p k0 (a multiple of 16), MN
+  /// from \p mn0 (a multiple of 64; null: 0): all N of a B, the 64 rows of
+  /// an A.
+  mlir::Value mnMajor(mlir::OpBuilder &b, mlir::Location loc, int64_t k0,
+                      mlir::Value mn0 = nullptr) const;
 
 private:
   mlir::Value build(mlir::OpBuilder &b, mlir::Location loc, mlir::Value byte,

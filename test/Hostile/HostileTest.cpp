@@ -204,21 +204,19 @@ protected:
     HostTensor delta(ElementKind::F32, {B, H, Nq});
     HostTensor dq(kind, {B, H, Nq, D}), dk(kind, {B, Hk, Nk, D}),
         dv(kind, {B, Hk, Nk, Dv});
-    for (HostTensor *t : {&delta, &dq, &dk, &dv})
+    HostTensor dqAccum(ElementKind::F32, {B, H, Nq, D});
+    for (HostTensor *t : {&delta, &dq, &dk, &dv, &dqAccum})
       t->poison();
     // The forward's O (in the element type) and LSE, as training would.
     llvm::SmallVector<KernelArg> prep{o.memref(), dout.memref(),
-                                      delta.memref()};
-    llvm::SmallVector<KernelArg> dkdv{q.memref(),    k.memref(),
-                                      v.memref(),    dout.memref(),
-                                      lse.memref(),  delta.memref(),
-                                      dk.memref(),   dv.memref()};
+                                      delta.memref(), dqAccum.memref()};
+    llvm::SmallVector<KernelArg> dkdv{q.memref(),     k.memref(),
+                                      v.memref(),     dout.memref(),
+                                      lse.memref(),   delta.memref(),
+                                      dk.memref(),    dv.memref(),
+                                      dqAccum.memref()};
     optional(dkdv);
-    llvm::SmallVector<KernelArg> dqArgs{q.memref(),   k.memref(),
-                                        v.memref(),   dout.memref(),
-                                        lse.memref(), delta.memref(),
-                                        dq.memref()};
-    optional(dqArgs);
+    llvm::SmallVector<KernelArg> dqArgs{dqAccum.memref(), dq.memref()};
     for (auto [kindName, kernelArgs] :
          {std::pair<const char *, llvm::ArrayRef<KernelArg>>{"bwd_prep", prep},
           {"bwd_dkdv", dkdv},

@@ -1,14 +1,18 @@
 // RUN: flashc-opt %s -split-input-file -attn-select-tiles="block-q=16 block-k=32" -attn-tile-backward | FileCheck %s
 
-// Three kernels by recomputation: D = rowsum(dO * O); dK/dV over a grid of
-// KV blocks (query heads of the GQA group and query blocks looped on chip);
-// dQ over a grid of query blocks. No atomics, no N x N buffer.
+// Three kernels by recomputation: D = rowsum(dO * O) and zeros into the
+// f32 dq_accum; dK/dV over a grid of KV blocks (query heads of the GQA group
+// and query blocks looped on chip), each pair's dQ added into dq_accum;
+// dQ = dq_accum over a grid of query blocks. No N x N buffer.
 
 // CHECK-LABEL: func.func @train_bwd_prep(
+// CHECK-SAME: %[[ACC:[^:]+]]: memref<?x?x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>)
 // CHECK-SAME: attn.kernel_kind = "bwd_prep"
-// CHECK: scf.forall
+// CHECK: scf.forall (%[[B:.+]], %[[H:.+]], %[[QB:.+]]) in
 // CHECK: attn.tile.row_dot %{{.+}}, %{{.+}}, %[[D:.+]] : memref<16x64xf16>, memref<16x64xf16>, memref<16xf32>
 // CHECK: attn.tile.store %[[D]] into
+// CHECK: attn.tile.fill %[[Z:.+]], 0.0
+// CHECK: attn.tile.store %[[Z]] into %[[ACC]][%[[B]], %[[H]], %{{.+}}] rows %{{.+}} : memref<16x64xf32>
 
 // CHECK-LABEL: func.func @train_bwd_dkdv(
 // CHECK-SAME: attn.kernel_kind = "bwd_dkdv"
@@ -26,18 +30,21 @@
 // CHECK: attn.tile.matmul %[[VT:.+]], %[[DOT:.+]], %[[DP:.+]] transpose_b : memref<32x64xf16>, memref<16x64xf16>, memref<32x16xf32>
 // CHECK: attn.tile.softmax_grad %[[PROBS]], %[[DP]], %{{.+}} transposed : memref<32x16xf32>, memref<32x16xf32>, memref<16xf32>
 // CHECK: attn.tile.matmul %[[PROBS]], %[[DOT]], %[[DV]] accumulate : memref<32x16xf32>, memref<16x64xf16>, memref<32x64xf32>
+// dQ of the pair: dS^T in f16 read transposed (dS K), added into dq_accum.
+// CHECK: attn.tile.copy %[[DP]], %[[DST:.+]] : memref<32x16xf32>, memref<32x16xf16>
 // CHECK: attn.tile.matmul %[[DP]], %[[QT]], %[[DK]] accumulate alpha(1.250000e-01) : memref<32x16xf32>, memref<16x64xf16>, memref<32x64xf32>
+// CHECK: attn.tile.matmul %[[DST]], %[[KT]], %[[DQ:.+]] transpose_a alpha(1.250000e-01) : memref<32x16xf16>, memref<32x64xf16>, memref<16x64xf32>
+// CHECK: attn.tile.store %[[DQ]] into %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] rows %{{.+}} accumulate : memref<16x64xf32>
 // CHECK: attn.tile.store %[[DK]] into %{{.+}}[%[[B]], %[[HK]],
 // CHECK-NOT: accumulate :
 
 // CHECK-LABEL: func.func @train_bwd_dq(
+// CHECK-SAME: %[[ACC:[^:]+]]: memref<?x?x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>, %[[OUT:[^:]+]]: memref<?x?x?x64xf16
 // CHECK-SAME: attn.kernel_kind = "bwd_dq"
-// CHECK: scf.forall
-// CHECK: %[[DQ:.+]] = memref.alloca() : memref<16x64xf32>
-// CHECK: attn.tile.exp_lse
-// CHECK: attn.tile.softmax_grad
-// CHECK: attn.tile.matmul %{{.+}}, %{{.+}}, %[[DQ]] accumulate alpha(1.250000e-01)
-// CHECK: attn.tile.store %[[DQ]] into
+// CHECK: scf.forall (%[[B:.+]], %[[H:.+]], %[[QB:.+]]) in
+// CHECK: attn.tile.load %[[ACC]][%[[B]], %[[H]], %[[Q0:.+]]] rows %[[R:.+]] into %[[T:.+]] :
+// CHECK: attn.tile.store %[[T]] into %[[OUT]][%[[B]], %[[H]], %[[Q0]]] rows %[[R]] :
+// CHECK-NOT: attn.tile.matmul
 func.func @train(%q: tensor<1x4x64x64xf16>, %k: tensor<1x2x64x64xf16>, %v: tensor<1x2x64x64xf16>, %o: tensor<1x4x64x64xf16>, %lse: tensor<1x4x64xf32>, %do: tensor<1x4x64x64xf16>) -> tensor<1x4x64x64xf16> {
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do causal : tensor<1x4x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x4x64x64xf16>, tensor<1x4x64xf32>, tensor<1x4x64x64xf16> -> tensor<1x4x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16>
   return %dq : tensor<1x4x64x64xf16>
@@ -56,11 +63,8 @@ func.func @train(%q: tensor<1x4x64x64xf16>, %k: tensor<1x2x64x64xf16>, %v: tenso
 // CHECK: attn.tile.dropout %[[DP:.+]] at [%[[B]], %[[H]], %[[Q0]], %[[K0]]] transposed heads
 // CHECK: attn.tile.score_grad %[[DP]], %[[RAW]] at [{{.+}}] transposed shift {{.+}} softcap(5.000000e+01)
 // CHECK: attn.tile.matmul %[[PZ]], %{{.+}} accumulate :
-// The dQ kernel keeps S untransposed.
-// CHECK-LABEL: func.func @mods_bwd_dq(
-// CHECK-NOT: transposed
-// CHECK: attn.tile.score_grad
-// CHECK-NOT: transposed
+// dQ from the same dS^T (dropped, and through the modifiers' derivative).
+// CHECK: attn.tile.copy %[[DP]], %{{.+}} : memref<32x16xf32>, memref<32x16xf16>
 func.func @mods(%q: tensor<1x1x32x64xf16>, %k: tensor<1x1x32x64xf16>, %v: tensor<1x1x32x64xf16>, %o: tensor<1x1x32x64xf16>, %lse: tensor<1x1x32xf32>, %do: tensor<1x1x32x64xf16>) -> tensor<1x1x32x64xf16> {
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do softcap(50.0) dropout(0.5, seed 1) : tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32xf32>, tensor<1x1x32x64xf16> -> tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>, tensor<1x1x32x64xf16>
   return %dq : tensor<1x1x32x64xf16>

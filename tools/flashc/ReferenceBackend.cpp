@@ -171,6 +171,8 @@ public:
     config = isa<attn::AttentionOp>(op)
                  ? attn::getAttentionConfig(cast<attn::AttentionOp>(op))
                  : attn::getAttentionConfig(cast<attn::AttentionGradOp>(op));
+    auto grad = dyn_cast<attn::AttentionGradOp>(op);
+    deterministic = grad && grad.getDeterministic();
     std::optional<ElementKind> kind = elementKindOf(config.elementType);
     if (!kind)
       return makeError("unsupported element type");
@@ -193,8 +195,10 @@ public:
         return forward(args);
       if (kind == abi::kBackwardPrep)
         return backwardPrep(args);
-      if (kind == abi::kBackwardDkDv || kind == abi::kBackwardDq)
-        return backward(kind, args);
+      if (kind == abi::kBackwardDkDv)
+        return backwardDkDv(args);
+      if (kind == abi::kBackwardDq)
+        return backwardDq(args);
     } catch (const std::exception &e) {
       return makeError(llvm::Twine("reference: ") + e.what());
     }
@@ -313,8 +317,19 @@ private:
     auto delta = reader.memref("delta", {s.batch, s.headsQ, s.seqQ});
     if (!delta)
       return delta.takeError();
+    std::optional<MemRefArg> accum;
+    if (!deterministic) {
+      auto m = reader.memref("dq_accum", dqAccumShape());
+      if (!m)
+        return m.takeError();
+      accum = *m;
+    }
     if (llvm::Error e = reader.finish())
       return e;
+    if (accum)
+      writeTensor(*accum, ElementKind::F32,
+                  std::vector<double>(static_cast<size_t>(
+                      s.batch * s.headsQ * s.seqQ * s.headDim)));
     std::vector<double> od = readTensor(*o, elementKind);
     std::vector<double> dd = readTensor(*dout, elementKind);
     std::vector<double> rows(static_cast<size_t>(s.batch * s.headsQ * s.seqQ));
@@ -325,53 +340,104 @@ private:
     return llvm::Error::success();
   }
 
-  llvm::Error backward(llvm::StringRef kind, llvm::ArrayRef<KernelArg> args) {
+  llvm::SmallVector<int64_t, 4> dqAccumShape() const {
+    return {shape.batch, shape.headsQ, shape.seqQ, shape.headDim};
+  }
+
+  /// Reads the arguments every score-reading backward kernel starts with
+  /// (q, k, v, dout, lse, delta) and returns the reference's gradients.
+  llvm::Expected<reference::BackwardResult>
+  gradients(ArgReader &reader, llvm::ArrayRef<llvm::StringRef> outputs,
+            llvm::SmallVectorImpl<MemRefArg> &outs, bool transposed) {
     const ConcreteShape &s = shape;
-    bool dkdv = kind == abi::kBackwardDkDv;
-    ArgReader reader(kind, args);
     std::vector<double> q, k, v;
     if (llvm::Error e = readInputs(reader, q, k, v))
-      return e;
+      return std::move(e);
     auto dout = reader.memref("dout", {s.batch, s.headsQ, s.seqQ, s.headDimV});
     if (!dout)
       return dout.takeError();
     for (llvm::StringRef name : {"lse", "delta"})
       if (auto m = reader.memref(name, {s.batch, s.headsQ, s.seqQ}); !m)
         return m.takeError();
-    llvm::SmallVector<MemRefArg, 2> outs;
-    if (dkdv) {
-      auto dk = reader.memref("dk", {s.batch, s.headsKV, s.seqK, s.headDim});
-      if (!dk)
-        return dk.takeError();
-      auto dv = reader.memref("dv", {s.batch, s.headsKV, s.seqK, s.headDimV});
-      if (!dv)
-        return dv.takeError();
-      outs = {*dk, *dv};
-    } else {
-      auto dq = reader.memref("dq", {s.batch, s.headsQ, s.seqQ, s.headDim});
-      if (!dq)
-        return dq.takeError();
-      outs = {*dq};
+    for (llvm::StringRef name : outputs) {
+      llvm::SmallVector<int64_t, 4> sizes =
+          name == "dq"   ? llvm::SmallVector<int64_t, 4>{s.batch, s.headsQ,
+                                                       s.seqQ, s.headDim}
+          : name == "dk" ? llvm::SmallVector<int64_t, 4>{s.batch, s.headsKV,
+                                                        s.seqK, s.headDim}
+          : name == "dv" ? llvm::SmallVector<int64_t, 4>{s.batch, s.headsKV,
+                                                        s.seqK, s.headDimV}
+                         : dqAccumShape();
+      auto m = reader.memref(name, sizes);
+      if (!m)
+        return m.takeError();
+      outs.push_back(*m);
     }
     reference::Problem p = makeReferenceProblem(config, shape, regions);
-    if (llvm::Error e = readOptional(reader, p, /*transposed=*/dkdv))
-      return e;
-    reference::BackwardResult r =
-        reference::backward(p, q, k, v, readTensor(*dout, elementKind));
-    if (dkdv) {
-      writeTensor(outs[0], elementKind, r.dk);
-      writeTensor(outs[1], elementKind, r.dv);
-    } else {
-      // The faulty variant leaves the last row of dQ unwritten.
-      int64_t lastRow = static_cast<int64_t>(r.dq.size()) - s.headDim;
-      writeTensor(outs[0], elementKind, r.dq,
-                  [&](int64_t i) { return faulty && i >= lastRow; });
+    if (llvm::Error e = readOptional(reader, p, transposed))
+      return std::move(e);
+    return reference::backward(p, q, k, v, readTensor(*dout, elementKind));
+  }
+
+  /// dK and dV, and (unless deterministic) dQ added into dq_accum.
+  llvm::Error backwardDkDv(llvm::ArrayRef<KernelArg> args) {
+    ArgReader reader(abi::kBackwardDkDv, args);
+    llvm::SmallVector<llvm::StringRef, 3> names = {"dk", "dv"};
+    if (!deterministic)
+      names.push_back("dq_accum");
+    llvm::SmallVector<MemRefArg, 3> outs;
+    llvm::Expected<reference::BackwardResult> r =
+        gradients(reader, names, outs, /*transposed=*/true);
+    if (!r)
+      return r.takeError();
+    writeTensor(outs[0], elementKind, r->dk);
+    writeTensor(outs[1], elementKind, r->dv);
+    if (!deterministic) {
+      std::vector<double> sum = readTensor(outs[2], ElementKind::F32);
+      for (size_t i = 0; i < sum.size(); ++i)
+        sum[i] += r->dq[i];
+      writeTensor(outs[2], ElementKind::F32, sum);
     }
+    return llvm::Error::success();
+  }
+
+  /// dQ = dq_accum; deterministic: dQ from the scores again.
+  llvm::Error backwardDq(llvm::ArrayRef<KernelArg> args) {
+    const ConcreteShape &s = shape;
+    ArgReader reader(abi::kBackwardDq, args);
+    std::vector<double> values;
+    std::optional<MemRefArg> dq;
+    if (deterministic) {
+      llvm::SmallVector<MemRefArg, 1> outs;
+      llvm::Expected<reference::BackwardResult> r =
+          gradients(reader, {"dq"}, outs, /*transposed=*/false);
+      if (!r)
+        return r.takeError();
+      values = std::move(r->dq);
+      dq = outs[0];
+    } else {
+      auto accum = reader.memref("dq_accum", dqAccumShape());
+      if (!accum)
+        return accum.takeError();
+      auto m = reader.memref("dq", {s.batch, s.headsQ, s.seqQ, s.headDim});
+      if (!m)
+        return m.takeError();
+      if (llvm::Error e = reader.finish())
+        return e;
+      values = readTensor(*accum, ElementKind::F32);
+      dq = *m;
+    }
+    // The faulty variant leaves the last row of dQ unwritten.
+    int64_t lastRow = static_cast<int64_t>(values.size()) - s.headDim;
+    writeTensor(*dq, elementKind, values,
+                [&](int64_t i) { return faulty && i >= lastRow; });
     return llvm::Error::success();
   }
 
   bool faulty;
   attn::AttentionConfig config;
+  /// The gradient's ABI has no dq_accum (passes/KernelABI.h).
+  bool deterministic = false;
   ElementKind elementKind = ElementKind::F32;
   RegionCallbacks regions;
   ConcreteShape shape;

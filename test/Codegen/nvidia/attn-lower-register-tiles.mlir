@@ -206,3 +206,49 @@ gpu.func @swizzled_without_wgmma(%i: index) kernel attributes {known_block_size 
   gpu.return
 }
 }
+
+// -----
+
+// A pair's dQ in the dK/dV kernel: dS^T (a register tile, key rows) is
+// copied into its 16-bit shared tile, swizzled (each thread writes its
+// column pairs: 16 blocks x 2 row halves), and read back transposed as the
+// A of dQ = dS K: an MN-major descriptor, trans-a 1 (B, K as [K][N], is
+// MN-major too). The product is only stored (added into dq_accum), so it
+// is formed and stored 64 columns at a time: per chunk 4 k16 steps x 2
+// 64-row blocks of m64n64k16, then the chunk's 64 atomic adds a thread.
+// CHECK-LABEL: gpu.func @pair_dq
+// CHECK: arith.xori
+// CHECK-COUNT-32: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}] : memref<64x128xbf16, #gpu.address_space<workgroup>>, vector<2xbf16>
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-8: llvm.inline_asm has_side_effects asm_dialect = att "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}}, $64, $65, p, 1, 1, 1, 1;{{.*}}"
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-64: memref.atomic_rmw addf
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-8: llvm.inline_asm has_side_effects asm_dialect = att "{{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}}, $64, $65, p, 1, 1, 1, 1;{{.*}}"
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-64: memref.atomic_rmw addf
+// CHECK-NOT: memref.atomic_rmw
+// CHECK-NOT: wgmma.mma_async
+// CHECK: gpu.return
+!dst = memref<64x128xbf16, #gpu.address_space<workgroup>>
+!k = memref<64x128xbf16, #gpu.address_space<workgroup>>
+!ds = memref<64x128xf32, #gpu.address_space<private>>
+!dq = memref<128x128xf32, #gpu.address_space<private>>
+!acc = memref<?x?x?x128xf32, strided<[?, ?, ?, 1], offset: ?>>
+gpu.module @m {
+gpu.func @pair_dq(%out: !acc, %i: index) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+  %c0 = arith.constant 0 : index
+  %c16384 = arith.constant 16384 : index
+  %buf = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+  %dst = memref.view %buf[%c0][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !dst
+  %k = memref.view %buf[%c16384][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !k
+  %ds = memref.alloca() : !ds
+  %dq = memref.alloca() : !dq
+  attn.tile.fill %ds, 1.0 : !ds
+  attn.tile.copy %ds, %dst : !ds, !dst
+  attn.tile.matmul %dst, %k, %dq transpose_a alpha(0.125) {attn.wgmma} : !dst, !k, !dq
+  attn.tile.store %dq into %out[%i, %i, %i] rows %i accumulate : !dq -> !acc
+  gpu.return
+}
+}

@@ -1,5 +1,6 @@
 // RUN: flashc-opt %s -split-input-file --attn-tile=target=sm_90a --attn-drop-unread-tiles --attn-assign-register-tiles=chip=sm_90a --attn-pipeline-tile-loads=chip=sm_90a --attn-select-wgmma=chip=sm_90a | FileCheck %s
 // RUN: flashc-opt %s -split-input-file --attn-tile=target=sm_90 --attn-drop-unread-tiles --attn-assign-register-tiles=chip=sm_90 --attn-pipeline-tile-loads=chip=sm_90 --attn-select-wgmma=chip=sm_90 | FileCheck %s --check-prefix=SM90
+// RUN: flashc-opt %s -split-input-file --attn-tile="target=sm_90a block-q=128 block-k=64" --attn-drop-unread-tiles --attn-assign-register-tiles=chip=sm_90a --attn-pipeline-tile-loads=chip=sm_90a --attn-select-wgmma=chip=sm_90a | FileCheck %s --check-prefix=TUNED
 
 // sm_90 has no wgmma: nothing is marked.
 // SM90-NOT: attn.wgmma
@@ -35,25 +36,48 @@ func.func @fwd96(%q: tensor<1x2x100x96xbf16>, %k: tensor<1x2x100x96xbf16>, %v: t
 
 // -----
 
-// Backward: bwd_prep has no register tiles (its tiles feed row_dot). In the
-// dK/dV kernel all four matmuls run on wgmma: S^T = K Q^T and dP^T = V dO^T
-// read Q and dO K-major, dV += P^T dO and dK += dS^T Q read them MN-major
-// (the same swizzled bytes). In the dQ kernel S, dP and dQ += dS K do.
+// Backward: bwd_prep and bwd_dq have no matmul. In the dK/dV kernel at the
+// tuned 128 x 64 tiles (TUNED) all five matmuls run on wgmma: S^T = K Q^T
+// and dP^T = V dO^T read Q and dO K-major, dV += P^T dO and dK += dS^T Q
+// read them MN-major (the same swizzled bytes), and the pair's dQ = dS K
+// reads the copy of dS^T as an MN-major A and K as an MN-major B.
+// TUNED-LABEL: func.func @bwd_bwd_dkdv
+// TUNED-SAME: attn.swizzled_128b
+// TUNED: %[[K:.+]] = memref.alloca() {attn.swizzled_128b} : memref<64x64xbf16>
+// TUNED: %[[V:.+]] = memref.alloca() {attn.swizzled_128b} : memref<64x64xbf16>
+// TUNED: %[[Q:.+]] = memref.alloca() {attn.swizzled_128b} : memref<128x64xbf16>
+// TUNED: %[[DO:.+]] = memref.alloca() {attn.swizzled_128b} : memref<128x64xbf16>
+// TUNED: %[[P:.+]] = memref.alloca() : memref<64x128xf32, #gpu.address_space<private>>
+// TUNED: %[[DS:.+]] = memref.alloca() : memref<64x128xf32, #gpu.address_space<private>>
+// TUNED: %[[DST:.+]] = memref.alloca() {attn.swizzled_128b} : memref<64x128xbf16>
+// TUNED: %[[DQ:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
+// TUNED: attn.tile.matmul %[[K]], %[[Q]], %{{.+}} transpose_b alpha({{.+}}) {attn.wgmma}
+// TUNED: attn.tile.matmul %[[V]], %[[DO]], %[[DS]] transpose_b {attn.wgmma}
+// TUNED: attn.tile.matmul %[[P]], %[[DO]], %{{.+}} accumulate {attn.wgmma}
+// TUNED: attn.tile.copy %[[DS]], %[[DST]]
+// TUNED: attn.tile.matmul %[[DS]], %[[Q]], %{{.+}} accumulate alpha({{.+}}) {attn.wgmma}
+// TUNED: attn.tile.matmul %[[DST]], %[[K]], %[[DQ]] transpose_a alpha({{.+}}) {attn.wgmma}
+// TUNED-LABEL: func.func @bwd_bwd_dq
+// At the default 64 x 128 tiles the dK/dV kernel runs 8 warps over its 128
+// key rows, and the pair's dQ (64 query rows) stays in shared memory: its
+// matmul and the S^T and dK products that share its K and Q tiles stay on
+// mma.sync; dP^T and dV run on wgmma.
 // CHECK-LABEL: func.func @bwd_bwd_prep
 // CHECK-NOT: attn.swizzled_128b
 // CHECK-LABEL: func.func @bwd_bwd_dkdv
 // CHECK-SAME: attn.swizzled_128b
-// CHECK: %[[K:.+]] = memref.alloca() {attn.swizzled_128b} : memref<128x64xbf16>
+// CHECK: %[[K:.+]] = memref.alloca() : memref<128x64xbf16>
 // CHECK: %[[V:.+]] = memref.alloca() {attn.swizzled_128b} : memref<128x64xbf16>
-// CHECK: %[[Q:.+]] = memref.alloca() {attn.swizzled_128b} : memref<64x64xbf16>
+// CHECK: %[[Q:.+]] = memref.alloca() : memref<64x64xbf16>
 // CHECK: %[[DO:.+]] = memref.alloca() {attn.swizzled_128b} : memref<64x64xbf16>
-// CHECK: attn.tile.matmul %[[K]], %[[Q]], %{{.+}} transpose_b alpha({{.+}}) {attn.wgmma}
+// CHECK: attn.tile.matmul %[[K]], %[[Q]], %{{.+}} transpose_b alpha({{.+}}) :
 // CHECK: attn.tile.matmul %[[V]], %[[DO]], %{{.+}} transpose_b {attn.wgmma}
 // CHECK: attn.tile.matmul %{{.+}}, %[[DO]], %{{.+}} accumulate {attn.wgmma}
-// CHECK: attn.tile.matmul %{{.+}}, %[[Q]], %{{.+}} accumulate alpha({{.+}}) {attn.wgmma}
+// CHECK: attn.tile.matmul %{{.+}}, %[[Q]], %{{.+}} accumulate alpha({{.+}}) :
+// CHECK: attn.tile.matmul %{{.+}}, %[[K]], %{{.+}} transpose_a alpha({{.+}}) :
 // CHECK-LABEL: func.func @bwd_bwd_dq
-// CHECK-SAME: attn.swizzled_128b
-// CHECK-COUNT-3: attn.tile.matmul {{.+}} {attn.wgmma}
+// CHECK-NOT: attn.swizzled_128b
+// CHECK: return
 func.func @bwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x64xbf16>, %o: tensor<1x2x100x64xbf16>, %lse: tensor<1x2x100xf32>, %do: tensor<1x2x100x64xbf16>) -> (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>) {
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100xf32>, tensor<1x2x100x64xbf16> -> tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>
   return %dq, %dk, %dv : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>

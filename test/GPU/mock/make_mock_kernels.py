@@ -28,7 +28,7 @@ def config(**o):
                 seq_k=-1, causal=False, bottom_right=False, window=None,
                 softcap=None, alibi=False, dropout=0.0, seed=0,
                 seqlens_q=False, seqlens_k=False, layout=None, mask=0,
-                score=0, fwd=True, bwd=True, deterministic=False,
+                score=0, fwd=True, bwd=True,
                 shared=0, target="sm_90", cubin=False, fault=0)
     base.update(o)
     if base["dv"] is None:
@@ -39,8 +39,7 @@ def config(**o):
 MOCKS = {
     "mock_plain_bf16_d64": config(),
     "mock_causal_br_gqa_f16_d128": config(type="f16", d=128, hq=8, hkv=2,
-                                          causal=True, bottom_right=True,
-                                          deterministic=True),
+                                          causal=True, bottom_right=True),
     "mock_combo_bf16_d64": config(hkv=2, causal=True, bottom_right=True,
                                   window=(300, 16), softcap=20.0, alibi=True,
                                   dropout=0.1, seed=1234, seqlens_q=True,
@@ -81,6 +80,9 @@ FAULTY = {
 BLOCK = 64
 
 
+# The mock backward kernels are the deterministic form of the kernel ABI
+# (passes/KernelABI.h): bwd_dq recomputes the scores, no dq_accum; their
+# manifests say so.
 def roles(c, kind):
     base = {
         "fwd": ["q", "k", "v", "o", "lse"],
@@ -159,7 +161,7 @@ def build(name, c, out, nvcc):
         "seqlens_q": c["seqlens_q"], "seqlens_k": c["seqlens_k"],
         "layout_block": list(c["layout"]) if c["layout"] else None,
         "custom_mask": bool(c["mask"]), "custom_score": bool(c["score"]),
-        "deterministic": c["deterministic"], "kernels": kernels,
+        "deterministic": True, "kernels": kernels,
     }
     with open(os.path.join(directory, "flashc.json"), "w") as f:
         json.dump(manifest, f, indent=2)
