@@ -55,6 +55,22 @@ private:
     return s;
   }
 
+  /// A grid over (batch, head, query block) of \p rowsOf ([B, H, Nq, ...]):
+  /// \p body gets the grid's indices, the block's first row and the rows
+  /// from there to Nq.
+  void forEachQueryBlock(
+      Value rowsOf,
+      llvm::function_ref<void(ValueRange, Value, Value)> body) {
+    Value batch = memref::DimOp::create(b, rowsOf, 0);
+    Value heads = memref::DimOp::create(b, rowsOf, 1);
+    Value seqQ = memref::DimOp::create(b, rowsOf, 2);
+    Value qBlocks = arith::CeilDivUIOp::create(b, seqQ, kb.cst(br));
+    emitGrid(b, {batch, heads, qBlocks}, [&](ValueRange ivs) {
+      Value q0 = arith::MulIOp::create(b, ivs[2], kb.cst(br));
+      body(ivs, q0, arith::SubIOp::create(b, seqQ, q0));
+    });
+  }
+
   /// Tiles of one query block: Q, dO, LSE and D.
   struct QueryTiles {
     Value q, dout, lse, delta;
@@ -136,13 +152,7 @@ void BackwardBuilder::buildPrep(ModuleOp module, StringRef base) {
     roles.push_back(ArgRole::DQAccum);
   Kernel kernel = kb.createKernel(module, base, abi::kBackwardPrep, roles);
   Value o = kernel.arg(ArgRole::O), dout = kernel.arg(ArgRole::DOut);
-  Value batch = memref::DimOp::create(b, o, 0);
-  Value heads = memref::DimOp::create(b, o, 1);
-  Value seqQ = memref::DimOp::create(b, o, 2);
-  Value qBlocks = arith::CeilDivUIOp::create(b, seqQ, kb.cst(br));
-  emitGrid(b, {batch, heads, qBlocks}, [&](ValueRange ivs) {
-    Value q0 = arith::MulIOp::create(b, ivs[2], kb.cst(br));
-    Value rows = arith::SubIOp::create(b, seqQ, q0);
+  forEachQueryBlock(o, [&](ValueRange ivs, Value q0, Value rows) {
     Value oTile = kb.tile({br, dv}, cfg.elementType);
     Value doTile = kb.tile({br, dv}, cfg.elementType);
     Value delta = kb.f32Tile({br});
@@ -252,14 +262,8 @@ void BackwardBuilder::buildDq(ModuleOp module, StringRef base) {
   Kernel kernel = kb.createKernel(module, base, abi::kBackwardDq,
                                   {ArgRole::DQAccum, ArgRole::DQ});
   Value accum = kernel.arg(ArgRole::DQAccum), dq = kernel.arg(ArgRole::DQ);
-  Value batch = memref::DimOp::create(b, dq, 0);
-  Value heads = memref::DimOp::create(b, dq, 1);
-  Value seqQ = memref::DimOp::create(b, dq, 2);
-  Value qBlocks = arith::CeilDivUIOp::create(b, seqQ, kb.cst(br));
   // dQ = dq_accum, converted to the element type.
-  emitGrid(b, {batch, heads, qBlocks}, [&](ValueRange ivs) {
-    Value q0 = arith::MulIOp::create(b, ivs[2], kb.cst(br));
-    Value rows = arith::SubIOp::create(b, seqQ, q0);
+  forEachQueryBlock(dq, [&](ValueRange ivs, Value q0, Value rows) {
     Value tile = kb.f32Tile({br, d});
     attn::TileLoadOp::create(b, accum, ivs[0], ivs[1], q0, rows, tile);
     attn::TileStoreOp::create(b, tile, dq, ivs[0], ivs[1], q0, rows, nullptr);
