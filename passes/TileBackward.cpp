@@ -206,6 +206,11 @@ void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
     // dS^T in the element type, read transposed as the A of dQ = dS K.
     Value dsT = fused ? kb.tile({bc, br}, cfg.elementType) : Value();
     Value dq = fused ? kb.f32Tile({br, d}) : Value();
+    // The pair's dQ is added from a tile of its own: a GPU keeps the
+    // product in registers and adds the staged copy to dq_accum in one bulk
+    // reduction (or in coalesced atomics), not element by element from the
+    // registers' scattered fragments.
+    Value dqStaged = fused ? kb.f32Tile({br, d}) : Value();
 
     auto heads = scf::ForOp::create(b, kb.cst(0), sz.group, kb.cst(1));
     {
@@ -243,8 +248,10 @@ void BackwardBuilder::buildDkDv(ModuleOp module, StringRef base) {
             attn::TileMatmulOp::create(b, dsT, kTile, dq,
                                        b.getUnitAttr(), nullptr, nullptr,
                                        b.getF64FloatAttr(cfg.scale));
-            attn::TileStoreOp::create(b, dq, kernel.arg(ArgRole::DQAccum), bi,
-                                      h, q0, arith::SubIOp::create(b, nq, q0),
+            attn::TileCopyOp::create(b, dq, dqStaged);
+            attn::TileStoreOp::create(b, dqStaged,
+                                      kernel.arg(ArgRole::DQAccum), bi, h, q0,
+                                      arith::SubIOp::create(b, nq, q0),
                                       b.getUnitAttr());
           });
     }

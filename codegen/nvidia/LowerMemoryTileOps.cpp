@@ -11,10 +11,12 @@
 
 #include "codegen/nvidia/CtaBuilders.h"
 #include "codegen/nvidia/LowerTileOpsToGpu.h"
+#include "codegen/nvidia/MmaFragments.h"
 #include "codegen/nvidia/Wgmma.h"
 #include "dialect/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -103,6 +105,66 @@ Value loadOrZero(OpBuilder &b, Location loc, Value cond, Type type,
   Value zero = arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
   scf::YieldOp::create(b, loc, zero);
   return ifOp.getResult(0);
+}
+
+/// Adds the first \p rows rows of shared f32 \p tile into global f32 \p dest
+/// at [batch, head, row0] with cp.reduce.async.bulk .add.f32, a row per
+/// thread (rows of whole 16-byte chunks, 16-byte aligned: isVectorAligned),
+/// once every thread's writes to the tile are fenced for the async proxy
+/// and past a barrier. Each thread waits until its row has been read, so
+/// that a barrier after this is enough before the tile is written again.
+void emitBulkReduceAdd(OpBuilder &b, Location loc, const CtaThread &cta,
+                       Value tile, Value dest, Value batch, Value head,
+                       Value row0, Value rows) {
+  NVVM::FenceProxyOp::create(
+      b, loc,
+      NVVM::ProxyKindAttr::get(b.getContext(), NVVM::ProxyKind::async_shared),
+      NVVM::SharedSpaceAttr::get(b.getContext(),
+                                 NVVM::SharedSpace::shared_cta));
+  gpu::BarrierOp::create(b, loc);
+  int64_t cols = cast<MemRefType>(tile.getType()).getShape()[1];
+  auto global = memref::ExtractStridedMetadataOp::create(b, loc, dest);
+  auto shared = memref::ExtractStridedMetadataOp::create(b, loc, tile);
+  // Element offsets of row 0 in dest and tile.
+  Value first = global.getOffset();
+  SmallVector<Value> indices = {batch, head, row0};
+  for (auto [index, stride] : llvm::zip(indices, global.getStrides()))
+    first = arith::AddIOp::create(
+        b, loc, first, arith::MulIOp::create(b, loc, index, stride));
+  Value globalBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, dest);
+  Value sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tile);
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  Value bytes = arith::ConstantIntOp::create(b, loc, 4 * cols, 32);
+  auto loop = scf::ForOp::create(b, loc, cta.tid, rows,
+                                 indexConstant(b, loc, cta.threads));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value r = loop.getInductionVar();
+  auto address = [&](Value base, Value element) {
+    return arith::AddIOp::create(b, loc, base, mulIndex(b, loc, element, 4))
+        .getResult();
+  };
+  Value to = address(
+      globalBase,
+      arith::AddIOp::create(
+          b, loc, first,
+          arith::MulIOp::create(b, loc, r, global.getStrides()[2])));
+  Value from = address(
+      sharedBase,
+      arith::AddIOp::create(
+          b, loc, shared.getOffset(),
+          arith::MulIOp::create(b, loc, r, shared.getStrides()[0])));
+  LLVM::InlineAsmOp::create(
+      b, loc, TypeRange{},
+      ValueRange{arith::IndexCastUIOp::create(b, loc, i64, to),
+                 arith::IndexCastUIOp::create(b, loc, i32, from), bytes},
+      "{\n.reg .u64 g;\ncvta.to.global.u64 g, $0;\n"
+      "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [g], [$1], "
+      "$2;\ncp.async.bulk.commit_group;\ncp.async.bulk.wait_group.read 0;\n}",
+      "l,r,r,~{memory}", /*has_side_effects=*/true, /*is_align_stack=*/false,
+      LLVM::tailcallkind::TailCallKind::None,
+      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+      /*operand_attrs=*/ArrayAttr());
 }
 
 Value rowInRange(OpBuilder &b, Location loc, Value row, Value n) {
@@ -249,6 +311,21 @@ struct LowerTileStore : CtaPattern<TileStoreOp> {
           });
     };
     int64_t width = kVectorBytes / elementBytes(dest);
+    // An f32 tile added into f32 rows on 16-byte boundaries: in bulk, a row
+    // per thread.
+    if (accumulate && target.hasBulkReduce() && shape.size() == 2 &&
+        elementBytes(tile) == 4 && elementBytes(dest) == 4 &&
+        (shape[1] * 4) % kVectorBytes == 0) {
+      buildIfElse(
+          rewriter, loc, isVectorAligned(rewriter, loc, dest, width),
+          [&](OpBuilder &b, Location loc) {
+            emitBulkReduceAdd(b, loc, cta, tile, dest, adaptor.getBatch(),
+                              adaptor.getHead(), adaptor.getRow0(), n);
+          },
+          byElement);
+      rewriter.eraseOp(op);
+      return success();
+    }
     if (accumulate || shape.size() != 2 || shape.back() % width != 0) {
       byElement(rewriter, loc);
       rewriter.eraseOp(op);

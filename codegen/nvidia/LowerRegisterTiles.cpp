@@ -235,11 +235,12 @@ private:
     Value zero = f32Constant(b, loc, 0.0);
     int64_t blocks = layout.blocks, slabs = layout.slabs;
 
-    // A wgmma product that a tile.store writes out right after (a pair's
-    // dQ, added into dq_accum) is formed and stored 64 columns at a time,
-    // so that only those columns take registers beside dK and dV.
-    TileStoreOp store = storedRightAfter(op);
-    int64_t chunk = wgmma && store && blocks % 8 == 0 ? 8 : blocks;
+    // A wgmma product that a tile.store writes out, or a copy puts in
+    // shared memory, right after (a pair's dQ, added into dq_accum) is
+    // formed and moved 64 columns at a time, so that only those columns
+    // take registers beside dK and dV.
+    Operation *consumer = consumedRightAfter(op);
+    int64_t chunk = wgmma && consumer && blocks % 8 == 0 ? 8 : blocks;
     for (int64_t j0 = 0; j0 < blocks; j0 += chunk) {
       // frags[(slab * chunk + j - j0) * 4 + c]: c of column block j.
       SmallVector<Value> frags;
@@ -252,26 +253,35 @@ private:
       else
         frags = mmaFragments(b, op, mmaType, k, std::move(frags));
       storeMatmulResult(b, op, frags, fromAcc, j0, chunk);
-      if (store)
+      if (auto store = dyn_cast_or_null<TileStoreOp>(consumer))
         lowerStoreBlocks(b, store, j0, chunk);
+      else if (auto copy = dyn_cast_or_null<TileCopyOp>(consumer))
+        lowerCopyToSharedBlocks(b, copy, j0, chunk);
     }
-    if (store) {
-      lowered.insert(store);
-      store->erase();
+    if (consumer) {
+      lowered.insert(consumer);
+      consumer->erase();
     }
     return success();
   }
 
-  /// The tile.store that writes \p op's accumulator next, when nothing
-  /// else uses it: the product is not kept.
-  static TileStoreOp storedRightAfter(TileMatmulOp op) {
-    auto store = dyn_cast_or_null<TileStoreOp>(op->getNextNode());
-    if (!store || store.getTile() != op.getAcc() || op.getAccumulate() ||
-        !llvm::all_of(op.getAcc().getUsers(), [&](Operation *user) {
-          return user == op.getOperation() || user == store.getOperation();
+  /// The op right after \p op that takes its accumulator out, when nothing
+  /// else uses it (the product is not kept): a tile.store of it, or a copy
+  /// of it into shared memory.
+  Operation *consumedRightAfter(TileMatmulOp op) {
+    Operation *next = op->getNextNode();
+    Value acc = op.getAcc();
+    auto store = dyn_cast_or_null<TileStoreOp>(next);
+    auto copy = dyn_cast_or_null<TileCopyOp>(next);
+    bool takesOut = (store && store.getTile() == acc) ||
+                    (copy && copy.getSource() == acc &&
+                     !physical.count(copy.getDest()));
+    if (!takesOut || op.getAccumulate() ||
+        !llvm::all_of(acc.getUsers(), [&](Operation *user) {
+          return user == op.getOperation() || user == next;
         }))
       return nullptr;
-    return store;
+    return next;
   }
 
   /// The A fragments (four 16-bit pairs) of k step \p kk of each slab of
@@ -550,18 +560,26 @@ private:
   /// reads it transposed): each thread writes its fragments' column pairs,
   /// converted, where the tile keeps them (swizzled for wgmma).
   LogicalResult lowerCopyToShared(OpBuilder &b, TileCopyOp op) {
-    Location loc = op.getLoc();
-    Value tile = op.getSource(), dest = op.getDest();
-    if (failed(requireRegisters(op, {tile})))
+    if (failed(requireRegisters(op, {op.getSource()})))
       return failure();
-    const RegisterTileLayout &layout = layoutOf(tile);
+    const RegisterTileLayout &layout = layoutOf(op.getSource());
     if (layout.isRow())
       return op.emitError("a 1-D register tile is not copied to shared memory");
+    lowerCopyToSharedBlocks(b, op, 0, layout.blocks);
+    return success();
+  }
+
+  /// Column blocks [j0, j0 + count) of lowerCopyToShared.
+  void lowerCopyToSharedBlocks(OpBuilder &b, TileCopyOp op, int64_t j0,
+                               int64_t count) {
+    Location loc = op.getLoc();
+    Value tile = op.getSource(), dest = op.getDest();
+    const RegisterTileLayout &layout = layoutOf(tile);
     auto destType = cast<MemRefType>(dest.getType());
     Type elementType = destType.getElementType();
     bool swizzled = isSwizzledTile(dest);
     for (const FragmentElement &at : fragmentElements(layout)) {
-      if (at.e != 0)
+      if (at.e != 0 || at.block < j0 || at.block >= j0 + count)
         continue;
       Value pair = vector::FromElementsOp::create(
           b, loc, VectorType::get({2}, b.getF32Type()),
@@ -574,7 +592,6 @@ private:
       vector::StoreOp::create(b, loc, convertFloat(b, loc, pair, elementType),
                               dest, ValueRange{row, col});
     }
-    return success();
   }
 
   LogicalResult lowerLoad(OpBuilder &b, TileLoadOp op) {

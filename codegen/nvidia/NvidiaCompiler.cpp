@@ -222,9 +222,18 @@ llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
     pm.addPass(createAttnDropUnreadTilesPass());
     if (llvm::Error err = runCapturingDiagnostics(pm, *module, "tiling"))
       return std::move(err);
-    // The largest unpadded plan among the kernels, and their tiles.
+    // The largest unpadded plan among the kernels, and their tiles; the
+    // tiles that will live in registers take no shared memory.
+    OwningOpRef<ModuleOp> estimate = module->clone();
+    if (target.hasLdMatrix() && !target.mmaShapes().empty()) {
+      PassManager registers(context);
+      registers.addPass(createAttnAssignRegisterTilesPass({target.chip().str()}));
+      if (llvm::Error err =
+              runCapturingDiagnostics(registers, *estimate, "register tiles"))
+        return std::move(err);
+    }
     int64_t worst = 0, tileQ = 0, tileK = 0;
-    module->walk([&](func::FuncOp func) {
+    estimate->walk([&](func::FuncOp func) {
       if (!func->hasAttr(abi::kKernelKindAttr))
         return;
       auto info = func->getAttrOfType<DictionaryAttr>(abi::kKernelInfoAttr);

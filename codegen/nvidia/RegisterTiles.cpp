@@ -166,7 +166,12 @@ private:
         .Case([&](TileLoadOp load) {
           return rankOf(load.getTile()) == 2 && drop(load.getTile());
         })
-        .Case([&](TileStoreOp) { return false; })
+        // A 2-D tile added into global memory is staged in shared memory,
+        // where the CTA adds it in bulk (or in coalesced atomics).
+        .Case([&](TileStoreOp st) {
+          return st.getAccumulate() && rankOf(st.getTile()) == 2 &&
+                 drop(st.getTile());
+        })
         .Case([&](TileMatmulOp mm) { return pruneMatmul(mm); })
         .Case([&](TileSoftmaxUpdateOp su) {
           return together(

@@ -38,6 +38,7 @@ llvm::Expected<TargetInfo> TargetInfo::get(llvm::StringRef chip) {
     info.features = "+ptx80";
     info.ptxIsa = 80;
     info.wgmma = chip == "sm_90a";
+    info.bulkReduce = true;
   } else {
     return llvm::createStringError(
         llvm::formatv("unknown NVIDIA target '{0}'; expected one of {1}", chip,

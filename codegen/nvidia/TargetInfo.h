@@ -91,6 +91,9 @@ public:
   /// Hopper's wgmma, TMA and setmaxnreg (sm_90a only; wgmma is used:
   /// Wgmma.h).
   bool hasWgmma() const { return wgmma; }
+  /// cp.reduce.async.bulk: a bulk add of shared memory into global memory
+  /// (sm_90 and sm_90a).
+  bool hasBulkReduce() const { return bulkReduce; }
 
 private:
   std::string chipName, tileTarget, features;
@@ -98,7 +101,7 @@ private:
   int64_t maxShared = 0, sharedPerSM = 0;
   int64_t threads = 256;
   llvm::SmallVector<MmaShape, 2> mma;
-  bool ldmatrix = false, cpAsync = false, wgmma = false;
+  bool ldmatrix = false, cpAsync = false, wgmma = false, bulkReduce = false;
 };
 
 /// TargetInfo::get(\p chip) for a pass's `chip` option; when \p chip is

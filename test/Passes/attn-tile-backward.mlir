@@ -34,7 +34,8 @@
 // CHECK: attn.tile.copy %[[DP]], %[[DST:.+]] : memref<32x16xf32>, memref<32x16xf16>
 // CHECK: attn.tile.matmul %[[DP]], %[[QT]], %[[DK]] accumulate alpha(1.250000e-01) : memref<32x16xf32>, memref<16x64xf16>, memref<32x64xf32>
 // CHECK: attn.tile.matmul %[[DST]], %[[KT]], %[[DQ:.+]] transpose_a alpha(1.250000e-01) : memref<32x16xf16>, memref<32x64xf16>, memref<16x64xf32>
-// CHECK: attn.tile.store %[[DQ]] into %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] rows %{{.+}} accumulate : memref<16x64xf32>
+// CHECK: attn.tile.copy %[[DQ]], %[[STAGED:.+]] : memref<16x64xf32>, memref<16x64xf32>
+// CHECK: attn.tile.store %[[STAGED]] into %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] rows %{{.+}} accumulate : memref<16x64xf32>
 // CHECK: attn.tile.store %[[DK]] into %{{.+}}[%[[B]], %[[HK]],
 // CHECK-NOT: accumulate :
 

@@ -167,3 +167,33 @@ gpu.func @load_swizzled(%k: !g, %b: index, %h: index, %row0: index, %rows: index
   gpu.return
 }
 }
+
+// -----
+
+!acc = memref<?x?x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>
+!st = memref<128x64xf32, strided<[72, 1]>, #gpu.address_space<workgroup>>
+
+// An f32 tile added into f32 rows (a pair's dQ into dq_accum): when every
+// row of the tensor starts on 16 bytes, each thread adds a row of the tile
+// (rows tid, tid + 256, ... below min(rows, 128, N - row0)) with one
+// cp.reduce.async.bulk of 64 x 4 bytes from the padded shared row, after
+// the tile's writes are fenced for the async proxy and a barrier, and
+// waits until its row has been read; else element by element, with atomic
+// adds.
+// CHECK-LABEL: gpu.func @store_accumulate
+// CHECK: %[[TID:.+]] = gpu.thread_id x
+// CHECK: %[[ROWS:.+]] = arith.maxsi
+// CHECK: scf.if
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK: %[[BYTES:.+]] = arith.constant 256 : i32
+// CHECK: scf.for %[[R:.+]] = %[[TID]] to %[[ROWS]] step %c256
+// CHECK: llvm.inline_asm has_side_effects asm_dialect = att "{{.*}}cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [g], [$1], $2;\0Acp.async.bulk.commit_group;\0Acp.async.bulk.wait_group.read 0;{{.*}}", "l,r,r,~{memory}" %{{.+}}, %{{.+}}, %[[BYTES]] : (i64, i32, i32) -> ()
+// CHECK: } else {
+// CHECK: memref.atomic_rmw addf
+gpu.module @m {
+gpu.func @store_accumulate(%dq: !acc, %t: !st, %b: index, %h: index, %row0: index, %rows: index) kernel {
+  attn.tile.store %t into %dq[%b, %h, %row0] rows %rows accumulate : !st -> !acc
+  gpu.return
+}
+}
