@@ -1,6 +1,7 @@
 //===- CompileCommand.cpp - flashc compile: ahead-of-time kernels ---------===//
 
 #include "tools/flashc/CompileCommand.h"
+#include "tools/flashc/GradientSpec.h"
 #include "tools/flashc/RunHarness.h"
 
 #include "codegen/nvidia/NvidiaCompiler.h"
@@ -24,6 +25,8 @@ int compileSpec(SpecFile &spec, const CompileCommandOptions &opts,
   if (!target)
     return fail(target.takeError());
 
+  if (opts.deterministic)
+    makeGradientsDeterministic(spec.module());
   auto tiled = nvidia::tileForNvidia(spec.module(), *target, opts.blockQ,
                                      opts.blockK);
   if (!tiled)

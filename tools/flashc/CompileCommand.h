@@ -18,6 +18,8 @@ struct CompileCommandOptions {
   int64_t blockQ = 0, blockK = 0;
   /// Run ptxas for a cubin and the register/spill report, when it exists.
   bool ptxas = true;
+  /// Compile every gradient as `deterministic` (no atomics).
+  bool deterministic = false;
 };
 
 /// Compiles \p spec's kernels for an NVIDIA target into a kernel directory

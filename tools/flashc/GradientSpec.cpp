@@ -77,4 +77,16 @@ llvm::Expected<OwningOpRef<ModuleOp>> withGradientFunction(ModuleOp spec) {
   return std::move(module);
 }
 
+void makeGradientsDeterministic(ModuleOp module) {
+  module.walk([](attn::AttentionGradOp grad) { grad.setDeterministic(true); });
+}
+
+bool hasDeterministicGradient(ModuleOp module) {
+  bool found = false;
+  module.walk([&](attn::AttentionGradOp grad) {
+    found |= grad.getDeterministic();
+  });
+  return found;
+}
+
 } // namespace flashc::tool

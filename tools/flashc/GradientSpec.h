@@ -24,6 +24,14 @@ namespace flashc::tool {
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 withGradientFunction(mlir::ModuleOp spec);
 
+/// Marks every attn.attention_grad of \p module `deterministic` (`flashc
+/// compile|run --deterministic`): its backward kernels use no atomics (dQ
+/// by recomputation in a kernel of its own, passes/KernelABI.h).
+void makeGradientsDeterministic(mlir::ModuleOp module);
+
+/// Whether \p module has an attn.attention_grad marked `deterministic`.
+bool hasDeterministicGradient(mlir::ModuleOp module);
+
 } // namespace flashc::tool
 
 #endif // FLASHC_TOOLS_FLASHC_GRADIENTSPEC_H

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/flashc/GradientSpec.h"
 #include "tools/flashc/HostTensor.h"
 #include "tools/flashc/KernelBackend.h"
 #include "tools/flashc/ReferenceProblem.h"
@@ -171,8 +172,7 @@ public:
     config = isa<attn::AttentionOp>(op)
                  ? attn::getAttentionConfig(cast<attn::AttentionOp>(op))
                  : attn::getAttentionConfig(cast<attn::AttentionGradOp>(op));
-    auto grad = dyn_cast<attn::AttentionGradOp>(op);
-    deterministic = grad && grad.getDeterministic();
+    deterministic = hasDeterministicGradient(specModule);
     std::optional<ElementKind> kind = elementKindOf(config.elementType);
     if (!kind)
       return makeError("unsupported element type");

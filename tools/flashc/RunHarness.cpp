@@ -275,8 +275,9 @@ int Run::execute() {
   bool gradSpec = spec.isGradient();
   bool checkGrad = opts.grad || gradSpec;
   Operation *op = spec.attentionOp();
-  // A deterministic gradient has no dq_accum (passes/KernelABI.h); --grad
-  // on a forward spec compiles the default one.
+  // A deterministic gradient has no dq_accum (passes/KernelABI.h).
+  if (opts.deterministic)
+    makeGradientsDeterministic(spec.module());
   bool deterministic =
       gradSpec && cast<attn::AttentionGradOp>(op).getDeterministic();
   Value layoutValue = gradSpec ? cast<attn::AttentionGradOp>(op).getLayout()
@@ -349,6 +350,9 @@ int Run::execute() {
     if (!module)
       return fail(module.takeError());
     withGradient = std::move(*module);
+    if (opts.deterministic)
+      makeGradientsDeterministic(*withGradient);
+    deterministic = opts.deterministic;
   }
   if (llvm::Error e =
           backend->prepare(withGradient ? *withGradient : spec.module(), shape))

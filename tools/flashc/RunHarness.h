@@ -51,6 +51,8 @@ struct RunOptions {
   std::optional<double> tolerance;
   /// Fraction of blocks a random layout keeps.
   double density = 0.5;
+  /// Compile every gradient as `deterministic` (no atomics).
+  bool deterministic = false;
 };
 
 /// Sizes a dynamic dimension takes when no option gives one.

@@ -223,6 +223,9 @@ int realMain(int argc, char **argv) {
                   "flashc can run on, else the CPU)")
       ->check(backendValidator());
   run->add_flag("--grad", runOpts.grad, "also check the backward pass");
+  run->add_flag("--deterministic", runOpts.deterministic,
+                "compile every gradient as `deterministic`: no atomics (dQ "
+                "by recomputation in a kernel of its own)");
   CLI::Option *toleranceOpt =
       run->add_option("--tolerance", tolerance,
                       "largest relative error accepted (default 1e-5 for "
@@ -279,6 +282,9 @@ int realMain(int argc, char **argv) {
       ->check(positiveInteger());
   compile->add_flag("!--no-ptxas", compileOpts.ptxas,
                     "emit PTX only, even where ptxas exists");
+  compile->add_flag("--deterministic", compileOpts.deterministic,
+                    "compile every gradient as `deterministic`: no atomics "
+                    "(dQ by recomputation in a kernel of its own)");
 
   try {
     app.parse(argc, argv);
