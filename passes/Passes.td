@@ -87,11 +87,16 @@ def AttnTileBackwardPass : Pass<"attn-tile-backward", "mlir::ModuleOp"> {
        tile.
     3. `@<name>_bwd_dq`: dQ = dq_accum in the element type.
 
-    With `deterministic`, no atomics: no dq_accum, and `@<name>_bwd_dq` is a
-    grid over (batch, query head, query block) that repeats the
-    recomputation over key blocks, dQ += scale dS K (7 block matmuls a pair
-    instead of 5).
+    With `deterministic`, or `sum-dq=false`, no atomics: no dq_accum, and
+    `@<name>_bwd_dq` is a grid over (batch, query head, query block) that
+    repeats the recomputation over key blocks, dQ += scale dS K (7 block
+    matmuls a pair instead of 5).
   }];
+  let options = [
+    Option<"sumDq", "sum-dq", "bool", /*default=*/"true",
+           "sum dQ in dq_accum in the dK/dV kernel (else recompute it in "
+           "bwd_dq)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"

@@ -16,7 +16,7 @@ void buildTilingPipeline(mlir::OpPassManager &pm, const TilingOptions &opts) {
   select.blockK = opts.blockK;
   pm.addPass(createAttnSelectTilesPass(select));
   pm.addPass(createAttnTileForwardPass());
-  pm.addPass(createAttnTileBackwardPass());
+  pm.addPass(createAttnTileBackwardPass({opts.sumDq}));
   // CSE only: the canonicalizer would inline the grid's alloca_scope (the
   // scf.forall counts as an allocation scope), and once the grid becomes a
   // sequential loop on the CPU every iteration's tiles would pile up on the
@@ -34,6 +34,9 @@ struct TilingPipelineOptions
                          llvm::cl::init(0)};
   Option<int64_t> blockK{*this, "block-k", llvm::cl::desc("override Bc"),
                          llvm::cl::init(0)};
+  Option<bool> sumDq{*this, "sum-dq",
+                     llvm::cl::desc("sum dQ in the dK/dV kernel"),
+                     llvm::cl::init(true)};
 };
 } // namespace
 
@@ -46,6 +49,7 @@ void registerFlashcPassesAndPipelines() {
         opts.target = o.target;
         opts.blockQ = o.blockQ;
         opts.blockK = o.blockK;
+        opts.sumDq = o.sumDq;
         buildTilingPipeline(pm, opts);
       });
 }

@@ -326,15 +326,16 @@ void BackwardBuilder::buildDqByRecomputation(ModuleOp module,
   });
 }
 
-LogicalResult buildBackwardKernels(attn::AttentionGradOp op, ModuleOp module,
-                                   StringRef baseName) {
+static LogicalResult buildBackwardKernels(attn::AttentionGradOp op,
+                                          ModuleOp module, StringRef baseName,
+                                          bool sumDq) {
   FailureOr<TileSizes> tiles = getTileSizes(op);
   if (failed(tiles))
     return failure();
   attn::AttentionConfig config = attn::getAttentionConfig(op);
   ImplicitLocOpBuilder b(op.getLoc(), op.getContext());
   KernelBuilder kb(b, config, *tiles, analyzeMasks(config));
-  BackwardBuilder bb(b, kb, op.getDeterministic());
+  BackwardBuilder bb(b, kb, op.getDeterministic() || !sumDq);
   bb.buildPrep(module, baseName);
   bb.buildDkDv(module, baseName);
   bb.buildDq(module, baseName);
@@ -344,9 +345,14 @@ LogicalResult buildBackwardKernels(attn::AttentionGradOp op, ModuleOp module,
 namespace {
 struct AttnTileBackwardPass
     : impl::AttnTileBackwardPassBase<AttnTileBackwardPass> {
+  using Base::Base;
   void runOnOperation() override {
-    if (failed(replaceSpecFunctions<attn::AttentionGradOp>(
-            getOperation(), buildBackwardKernels)))
+    auto build = [&](attn::AttentionGradOp op, ModuleOp module,
+                     StringRef baseName) {
+      return buildBackwardKernels(op, module, baseName, sumDq);
+    };
+    if (failed(replaceSpecFunctions<attn::AttentionGradOp>(getOperation(),
+                                                            build)))
       signalPassFailure();
   }
 };

@@ -202,7 +202,8 @@ tunedTiles(ModuleOp spec, const TargetInfo &target) {
 llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
                                                     const TargetInfo &target,
                                                     int64_t blockQ,
-                                                    int64_t blockK) {
+                                                    int64_t blockK,
+                                                    bool sumDq) {
   MLIRContext *context = spec.getContext();
   if (blockQ == 0 && blockK == 0 && target.mmaShapes().size())
     if (std::optional<std::pair<int64_t, int64_t>> tuned =
@@ -218,6 +219,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
     tiling.target = target.tilingTarget().str();
     tiling.blockQ = blockQ;
     tiling.blockK = blockK;
+    tiling.sumDq = sumDq;
     buildTilingPipeline(pm, tiling);
     pm.addPass(createAttnDropUnreadTilesPass());
     if (llvm::Error err = runCapturingDiagnostics(pm, *module, "tiling"))
@@ -454,6 +456,15 @@ std::string renderManifest(const NvidiaKernels &kernels,
       entry["cubin"] = kernel.name + ".cubin";
     kernelList.push_back(std::move(entry));
   }
+  // The runtime reads the backward's arguments off `deterministic`
+  // (runtime/Manifest.h): true exactly when no kernel sums dQ in dq_accum,
+  // as for a gradient compiled with sum-dq off.
+  bool sumsDq = llvm::any_of(kernels.kernels, [](const NvidiaKernel &k) {
+    return llvm::is_contained(k.args, "dq_accum");
+  });
+  bool hasBackward = llvm::any_of(kernels.kernels, [](const NvidiaKernel &k) {
+    return k.kind != abi::kForward;
+  });
   json::Object root{
       {"format", 1},
       {"spec", info.spec},
@@ -479,7 +490,7 @@ std::string renderManifest(const NvidiaKernels &kernels,
       {"layout_block", pairOrNull(info.layoutBlock)},
       {"custom_mask", info.customMask},
       {"custom_score", info.customScore},
-      {"deterministic", info.deterministic},
+      {"deterministic", info.deterministic || (hasBackward && !sumsDq)},
       {"kernels", std::move(kernelList)}};
   return llvm::formatv("{0:2}", json::Value(std::move(root))).str() + "\n";
 }

@@ -28,7 +28,7 @@ int compileSpec(SpecFile &spec, const CompileCommandOptions &opts,
   if (opts.deterministic)
     makeGradientsDeterministic(spec.module());
   auto tiled = nvidia::tileForNvidia(spec.module(), *target, opts.blockQ,
-                                     opts.blockK);
+                                     opts.blockK, opts.sumDq);
   if (!tiled)
     return fail(tiled.takeError());
   nvidia::CompileOptions compileOpts;

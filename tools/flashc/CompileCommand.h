@@ -20,6 +20,8 @@ struct CompileCommandOptions {
   bool ptxas = true;
   /// Compile every gradient as `deterministic` (no atomics).
   bool deterministic = false;
+  /// Sum dQ in the dK/dV kernel (tileForNvidia's sumDq).
+  bool sumDq = false;
 };
 
 /// Compiles \p spec's kernels for an NVIDIA target into a kernel directory

@@ -57,9 +57,13 @@ public:
                        "errors above)");
 
     kernels.clear();
+    sumsDq = false;
     tiled->walk([&](mlir::func::FuncOp fn) {
       if (!fn->hasAttr(abi::kKernelKindAttr))
         return;
+      if (auto info =
+              fn->getAttrOfType<mlir::DictionaryAttr>(abi::kKernelInfoAttr))
+        sumsDq |= info.contains(abi::kSumsDqInScratch);
       // The kind is the attribute's string; failing that, the name's
       // `_<kind>` suffix.
       auto attr = fn->getAttrOfType<mlir::StringAttr>(abi::kKernelKindAttr);
@@ -86,6 +90,8 @@ public:
     return kernels.count(kind) != 0;
   }
 
+  bool sumsDqInScratch() const override { return sumsDq; }
+
   llvm::Error call(llvm::StringRef kind,
                    llvm::ArrayRef<KernelArg> args) override {
     auto it = kernels.find(kind);
@@ -107,6 +113,7 @@ private:
   mlir::OwningOpRef<mlir::ModuleOp> tiled;
   llvm::StringMap<std::string> kernels;
   std::unique_ptr<cpu::CpuKernelModule> jit;
+  bool sumsDq = false;
 };
 
 } // namespace

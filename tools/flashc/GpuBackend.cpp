@@ -97,7 +97,8 @@ public:
     llvm::Expected<nvidia::TargetInfo> target = nvidia::TargetInfo::get(chip);
     if (!target)
       return target.takeError();
-    auto tiled = nvidia::tileForNvidia(specModule, *target, 0, 0);
+    // dQ by recomputation (tileForNvidia's default: measured faster).
+    auto tiled = nvidia::tileForNvidia(specModule, *target);
     if (!tiled)
       return tiled.takeError();
     llvm::Expected<nvidia::NvidiaKernels> kernels =
@@ -145,6 +146,11 @@ public:
 
   bool hasKernel(llvm::StringRef kind) const override {
     return directory && spec(kind) != nullptr;
+  }
+
+  bool sumsDqInScratch() const override {
+    const runtime::KernelSpec *dkdv = directory ? spec("bwd_dkdv") : nullptr;
+    return dkdv && dkdv->takes(runtime::ArgRole::DQAccum);
   }
 
   llvm::Error call(llvm::StringRef kind,

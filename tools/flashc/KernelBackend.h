@@ -59,6 +59,10 @@ public:
   /// Whether the prepared kernels include one of \p kind ("fwd", ...).
   virtual bool hasKernel(llvm::StringRef kind) const = 0;
 
+  /// Whether the prepared backward kernels sum dQ in dq_accum (the kernel
+  /// ABI with dq_accum, passes/KernelABI.h) rather than recompute it.
+  virtual bool sumsDqInScratch() const = 0;
+
   /// Calls the kernel of \p kind with \p args.
   virtual llvm::Error call(llvm::StringRef kind,
                            llvm::ArrayRef<KernelArg> args) = 0;

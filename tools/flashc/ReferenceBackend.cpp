@@ -188,6 +188,8 @@ public:
 
   bool hasKernel(llvm::StringRef) const override { return true; }
 
+  bool sumsDqInScratch() const override { return !deterministic; }
+
   llvm::Error call(llvm::StringRef kind,
                    llvm::ArrayRef<KernelArg> args) override {
     try {

@@ -275,11 +275,8 @@ int Run::execute() {
   bool gradSpec = spec.isGradient();
   bool checkGrad = opts.grad || gradSpec;
   Operation *op = spec.attentionOp();
-  // A deterministic gradient has no dq_accum (passes/KernelABI.h).
   if (opts.deterministic)
     makeGradientsDeterministic(spec.module());
-  bool deterministic =
-      gradSpec && cast<attn::AttentionGradOp>(op).getDeterministic();
   Value layoutValue = gradSpec ? cast<attn::AttentionGradOp>(op).getLayout()
                                : cast<attn::AttentionOp>(op).getLayout();
 
@@ -352,7 +349,6 @@ int Run::execute() {
     withGradient = std::move(*module);
     if (opts.deterministic)
       makeGradientsDeterministic(*withGradient);
-    deterministic = opts.deterministic;
   }
   if (llvm::Error e =
           backend->prepare(withGradient ? *withGradient : spec.module(), shape))
@@ -505,6 +501,9 @@ int Run::execute() {
   }
 
   if (checkGrad) {
+    // The backward's arguments: with dq_accum where the kernels sum dQ in
+    // it, else recomputing it in bwd_dq (passes/KernelABI.h).
+    bool sumsDq = backend->sumsDqInScratch();
     for (llvm::StringRef kind :
          {abi::kBackwardPrep, abi::kBackwardDkDv, abi::kBackwardDq})
       if (llvm::Error e = requireKernel(kind))
@@ -516,8 +515,7 @@ int Run::execute() {
     HostTensor dk(elementKind, {b, hkv, nk, d});
     HostTensor dvT(elementKind, {b, hkv, nk, dv});
     // Poisoned too: bwd_prep must zero it before bwd_dkdv adds into it.
-    HostTensor dqAccum(ElementKind::F32,
-                       {deterministic ? 0 : b, hq, nq, d});
+    HostTensor dqAccum(ElementKind::F32, {sumsDq ? b : 0, hq, nq, d});
     for (HostTensor *t : {&delta, &dq, &dk, &dvT, &dqAccum})
       t->poison();
 
@@ -548,7 +546,7 @@ int Run::execute() {
         q.memref(),   k.memref(),     v.memref(),  dout.memref(),
         lse.memref(), delta.memref(), dk.memref(), dvT.memref()};
     llvm::SmallVector<KernelArg> dqArgs;
-    if (deterministic) {
+    if (!sumsDq) {
       dqArgs = {q.memref(),   k.memref(),     v.memref(), dout.memref(),
                 lse.memref(), delta.memref(), dq.memref()};
       appendOptionalArgs(dqArgs, /*transposedLayout=*/false);
@@ -574,9 +572,9 @@ int Run::execute() {
     passed &= report("dK", dk, grads.dk, keyNames);
     passed &= report("dV", dvT, grads.dv, keyNames);
     // dQ summed with atomics (on a GPU) may differ in its last bits from
-    // run to run; a deterministic gradient must not.
+    // run to run; recomputed, it must not.
     llvm::SmallVector<HostTensor *> rerun = {&delta, &dk, &dvT};
-    if (deterministic || backend->name() != "gpu")
+    if (!sumsDq || backend->name() != "gpu")
       rerun.push_back(&dq);
     else
       out << "  rerun   dQ summed by atomics: not compared bitwise\n";

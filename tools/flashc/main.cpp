@@ -285,6 +285,10 @@ int realMain(int argc, char **argv) {
   compile->add_flag("--deterministic", compileOpts.deterministic,
                     "compile every gradient as `deterministic`: no atomics "
                     "(dQ by recomputation in a kernel of its own)");
+  compile->add_flag("--sum-dq", compileOpts.sumDq,
+                    "sum dQ in the dK/dV kernel (5 block matmuls a pair "
+                    "instead of 7; slower on the H100 so far) unless a "
+                    "gradient is deterministic");
 
   try {
     app.parse(argc, argv);

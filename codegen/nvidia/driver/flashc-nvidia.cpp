@@ -3,6 +3,7 @@
 // A small driver of the NVIDIA backend, for tests and by hand:
 //
 //   flashc-nvidia SPEC.mlir --chip sm_90 -o DIR [--block-q N --block-k N]
+//                [--sum-dq]
 //
 // tiles the spec (attn-select-tiles for the chip, unless overridden), runs
 // compileForNvidia and writes DIR/<kernel>.ptx, .cubin (where ptxas exists)
@@ -51,6 +52,9 @@ static llvm::cl::opt<int64_t> blockQ("block-q", llvm::cl::desc("override Br"),
                                      llvm::cl::init(0));
 static llvm::cl::opt<int64_t> blockK("block-k", llvm::cl::desc("override Bc"),
                                      llvm::cl::init(0));
+static llvm::cl::opt<bool> sumDq(
+    "sum-dq", llvm::cl::desc("sum dQ in the dK/dV kernel (dq_accum)"),
+    llvm::cl::init(false));
 static llvm::cl::opt<bool> noPtxas("no-ptxas",
                                    llvm::cl::desc("do not run ptxas"),
                                    llvm::cl::init(false));
@@ -101,7 +105,7 @@ int main(int argc, char **argv) {
     }
   });
   if (info) {
-    auto tiled = nv::tileForNvidia(*module, *target, blockQ, blockK);
+    auto tiled = nv::tileForNvidia(*module, *target, blockQ, blockK, sumDq);
     if (!tiled)
       return fail(llvm::toString(tiled.takeError()));
     module = std::move(*tiled);
