@@ -77,7 +77,8 @@ static void checkIOReport(const attn::AttentionConfig &config,
         static_cast<size_t>(llvm::divideCeil(s.seqQ, config.layoutBlockQ) *
                             llvm::divideCeil(s.seqK, config.layoutBlockK)),
         1);
-  (void)computeIOReport(config, problem, *tiles, sram);
+  (void)computeIOReport(config, problem, *tiles, sram, /*sumDq=*/true);
+  (void)computeIOReport(config, problem, *tiles, sram, /*sumDq=*/false);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -70,10 +70,12 @@ void forEachVisitedPair(
 
 /// Computes the report. `config` supplies masks, dims D/Dv and the element
 /// type; `problem` the concrete sizes (which must agree with config's static
-/// ones: callers check).
+/// ones: callers check). `sumDq`: the backward form whose dK/dV kernel sums
+/// dQ in dq_accum (the CPU's), else the one whose bwd_dq recomputes it (the
+/// GPU's; TilingOptions::sumDq).
 IOReport computeIOReport(const attn::AttentionConfig &config,
                          const ReportProblem &problem, TileSizes tiles,
-                         int64_t sramBytes);
+                         int64_t sramBytes, bool sumDq);
 
 } // namespace flashc
 

@@ -117,7 +117,7 @@ TEST_F(IOReportTest, CausalSquareIsExact) {
   EXPECT_TRUE(checkAgainstMask(c, true));
   EXPECT_TRUE(checkAgainstMask(c, false));
   IOReport r = computeIOReport(config(c, b.getBF16Type()), problem(c),
-                               {64, 64}, 256 * 1024);
+                               {64, 64}, 256 * 1024, /*sumDq=*/true);
   // 4 x 4 tiles: 10 on or below the diagonal, 6 strictly below.
   EXPECT_EQ(r.forward.blocks.total, 16);
   EXPECT_EQ(r.forward.blocks.visited, 10);
@@ -129,7 +129,7 @@ TEST_F(IOReportTest, CausalBottomRightRectangular) {
   Case c{64, 256, 64, 64, true, /*bottomRight=*/true};
   EXPECT_TRUE(checkAgainstMask(c, true));
   IOReport r = computeIOReport(config(c, b.getBF16Type()), problem(c),
-                               {64, 64}, 256 * 1024);
+                               {64, 64}, 256 * 1024, /*sumDq=*/true);
   // shift = 192: the single query tile sees all 4 key tiles, 3 of them full.
   EXPECT_EQ(r.forward.blocks.visited, 4);
   EXPECT_EQ(r.forward.blocks.full, 3);
@@ -171,7 +171,7 @@ TEST_F(IOReportTest, DenseHbmBytesMatchTheClosedForm) {
   // once per query tile: e (Nq D + Nq Dv) + 4 Nq + (Nq / Br) e Nk (D + Dv).
   Case c{256, 512, 64, 128};
   IOReport r = computeIOReport(config(c, b.getBF16Type()), problem(c),
-                               {64, 128}, 256 * 1024);
+                               {64, 128}, 256 * 1024, /*sumDq=*/true);
   double e = 2, d = 64, n = 256, nk = 512;
   EXPECT_DOUBLE_EQ(r.forward.hbmReadBytes, e * n * d + (n / 64) * e * nk * 2 * d);
   EXPECT_DOUBLE_EQ(r.forward.hbmWriteBytes, e * n * d + 4 * n);
@@ -190,6 +190,29 @@ TEST_F(IOReportTest, DenseHbmBytesMatchTheClosedForm) {
             r.standardForwardBytes);
 }
 
+TEST_F(IOReportTest, BackwardFormsVisitAndCountAsTheirKernels) {
+  // Dense, 4 x 4 tile pairs of 64 x 64, d = dv = 64, bf16. Summing dQ in
+  // dq_accum: one pass over the pairs, 5 block matmuls each, and the f32
+  // dq_accum rows read and written per pair. Recomputing: the dK/dV pass
+  // (4 matmuls) and the dQ pass (3), no dq_accum.
+  Case c{256, 256, 64, 64};
+  IOReport sum = computeIOReport(config(c, b.getBF16Type()), problem(c),
+                                 {64, 64}, 256 * 1024, /*sumDq=*/true);
+  IOReport rec = computeIOReport(config(c, b.getBF16Type()), problem(c),
+                                 {64, 64}, 256 * 1024, /*sumDq=*/false);
+  double pair = 2.0 * 64 * 64 * 64;
+  EXPECT_EQ(sum.backward.blocks.visited, 16);
+  EXPECT_EQ(rec.backward.blocks.visited, 32);
+  EXPECT_DOUBLE_EQ(sum.backward.flops, 16 * 5 * pair);
+  EXPECT_DOUBLE_EQ(rec.backward.flops, 16 * 7 * pair);
+  // Writes: D (4 B), zeros into dq_accum and dQ (4 d + e d) per query row,
+  // each pair's dq_accum rows (64 x 4 d), dK and dV once.
+  double e = 2, d = 64, n = 256;
+  EXPECT_DOUBLE_EQ(sum.backward.hbmWriteBytes,
+                   n * (4 + 4 * d + e * d) + 16 * 64 * 4 * d + n * e * 2 * d);
+  EXPECT_DOUBLE_EQ(rec.backward.hbmWriteBytes, n * 4 + n * e * d + n * e * 2 * d);
+}
+
 TEST_F(IOReportTest, PaddedBatchReadsOnlyValidRows) {
   // Batch 1 has no valid keys: nothing is visited for it, and its query rows
   // are still written (O = 0, LSE = -inf).
@@ -198,7 +221,7 @@ TEST_F(IOReportTest, PaddedBatchReadsOnlyValidRows) {
   c.lensQ = {100, 100};
   c.lensK = {100, 0};
   IOReport r = computeIOReport(config(c, b.getF32Type(), 16), problem(c),
-                               {32, 32}, 256 * 1024);
+                               {32, 32}, 256 * 1024, /*sumDq=*/true);
   EXPECT_EQ(r.forward.blocks.visited, 4 * 4);
   EXPECT_DOUBLE_EQ(r.forward.hbmWriteBytes, 2 * (4.0 * 16 + 4) * 100);
   // Keys read: per query tile, rows 32+32+32+4 of 16+16 floats, batch 0 only.
