@@ -144,91 +144,68 @@ IOReport computeIOReport(const attn::AttentionConfig &cfg,
       }
   }
 
+  // Backward: bwd_prep, then bwd_dkdv (one CTA per (b, KV head, key tile),
+  // looping over the group's query heads), then bwd_dq: with sumDq, bwd_dkdv
+  // adds each pair's dQ into the f32 dq_accum and bwd_dq converts it; else
+  // bwd_dq walks the pairs again as the forward does.
   PassFigures &g = r.backward;
-  if (sumDq) {
-    // Backward: bwd_prep, then bwd_dkdv (one CTA per (b, KV head, key tile),
-    // looping over the group's query heads, adding each pair's dQ into the
-    // f32 dq_accum), then bwd_dq (dq_accum converted).
-    g.blocks.total = pairs;
-    int64_t dropBytes = cfg.hasDropout() ? 4 * br * bc : 0;
-    g.onChipBytes =
-        static_cast<int64_t>(e * (bc * (d + dv) + br * (d + dv) + bc * br)) +
-        4 * (bc * (d + dv) + 2 * br * d + 2 * br + 3 * br * bc) + dropBytes;
-    for (int64_t b = 0; b < p.batch; ++b) {
-      int64_t nq = walker.seqLenQ(b), nk = walker.seqLenK(b);
-      for (int64_t h = 0; h < p.headsQ; ++h)
-        for (int64_t qb = 0; qb < qBlocks; ++qb) {
-          int64_t rows = std::min(br, p.seqQ - qb * br);
-          // bwd_prep reads O and dO, writes D and zeros into dq_accum;
-          // bwd_dq reads dq_accum and writes dQ.
-          g.hbmReadBytes += (2 * e * dv + 4 * d) * rows;
-          g.hbmWriteBytes += (4 + 4 * d + e * d) * rows;
+  g.blocks.total = sumDq ? pairs : 2 * pairs;
+  int64_t dropBytes = cfg.hasDropout() ? 4 * br * bc : 0;
+  int64_t dkdvChip =
+      static_cast<int64_t>(e * (bc * (d + dv) + br * (d + dv))) +
+      4 * (bc * (d + dv) + 2 * br + 3 * br * bc) + dropBytes;
+  if (sumDq) // dS^T in the element type, the pair's dQ and its staged copy
+    g.onChipBytes = dkdvChip + static_cast<int64_t>(e * bc * br) + 8 * br * d;
+  else
+    g.onChipBytes = std::max(
+        dkdvChip, static_cast<int64_t>(e * (br * (d + dv) + bc * (d + dv))) +
+                      4 * (br * d + 2 * br + 3 * br * bc));
+  for (int64_t b = 0; b < p.batch; ++b) {
+    int64_t nq = walker.seqLenQ(b), nk = walker.seqLenK(b);
+    for (int64_t h = 0; h < p.headsQ; ++h)
+      for (int64_t qb = 0; qb < qBlocks; ++qb) {
+        int64_t q0 = qb * br, rows = std::min(br, p.seqQ - q0);
+        // bwd_prep reads O and dO, writes D (and zeros into dq_accum); bwd_dq
+        // writes dQ.
+        g.hbmReadBytes += 2 * e * dv * rows;
+        g.hbmWriteBytes += (4 + e * d) * rows;
+        if (sumDq) {
+          // bwd_dq reads dq_accum.
+          g.hbmReadBytes += 4 * d * rows;
+          g.hbmWriteBytes += 4 * d * rows;
+          continue;
         }
-      for (int64_t hk = 0; hk < p.headsKV; ++hk)
-        for (int64_t kb = 0; kb < kBlocks; ++kb) {
-          int64_t k0 = kb * bc, rows = std::min(bc, p.seqK - k0);
-          g.hbmReadBytes += e * (d + dv) * loadedRows(k0, bc, nk, p.seqK);
-          for (int64_t h = hk * group; h < (hk + 1) * group; ++h)
-            walker.forEachBlock(false, b, h, k0, [&](int64_t y, bool full) {
-              ++g.blocks.visited;
-              g.blocks.full += full;
-              int64_t qRows = loadedRows(y * br, br, nq, p.seqQ);
-              g.hbmReadBytes += (e * (d + dv) + 8) * qRows;
-              // The pair's dQ: an f32 add (read and write) per element.
-              int64_t dqRows = std::max<int64_t>(
-                  0, std::min(br, nq - y * br));
-              g.hbmReadBytes += 4 * d * dqRows;
-              g.hbmWriteBytes += 4 * d * dqRows;
-              g.flops += 2.0 * br * bc * (3 * d + 2 * dv);
-            });
-          g.hbmWriteBytes += e * (d + dv) * rows;
-        }
-    }
-  } else {
-    // Backward: bwd_prep, then bwd_dkdv (one CTA per (b, KV head, key tile),
-    // looping over the group's query heads), then bwd_dq (as the forward).
-    g.blocks.total = 2 * pairs;
-    int64_t dropBytes = cfg.hasDropout() ? 4 * br * bc : 0;
-    int64_t dkdvChip = static_cast<int64_t>(e * (bc * (d + dv) + br * (d + dv))) +
-                       4 * (bc * (d + dv) + 2 * br + 3 * br * bc) + dropBytes;
-    int64_t dqChip = static_cast<int64_t>(e * (br * (d + dv) + bc * (d + dv))) +
-                     4 * (br * d + 2 * br + 3 * br * bc);
-    g.onChipBytes = std::max(dkdvChip, dqChip);
-    for (int64_t b = 0; b < p.batch; ++b) {
-      int64_t nq = walker.seqLenQ(b), nk = walker.seqLenK(b);
-      for (int64_t h = 0; h < p.headsQ; ++h)
-        for (int64_t qb = 0; qb < qBlocks; ++qb) {
-          int64_t q0 = qb * br, rows = std::min(br, p.seqQ - q0);
-          // bwd_prep reads O and dO, writes D.
-          g.hbmReadBytes += 2 * e * dv * rows;
-          g.hbmWriteBytes += 4 * rows;
-          // bwd_dq reads Q, dO, LSE, D once and K, V per visited pair.
-          g.hbmReadBytes +=
-              (e * (d + dv) + 8) * loadedRows(q0, br, nq, p.seqQ);
-          walker.forEachBlock(true, b, h, q0, [&](int64_t y, bool full) {
+        // bwd_dq reads Q, dO, LSE, D once and K, V per visited pair.
+        g.hbmReadBytes += (e * (d + dv) + 8) * loadedRows(q0, br, nq, p.seqQ);
+        walker.forEachBlock(true, b, h, q0, [&](int64_t y, bool full) {
+          ++g.blocks.visited;
+          g.blocks.full += full;
+          g.hbmReadBytes += e * (d + dv) * loadedRows(y * bc, bc, nk, p.seqK);
+          g.flops += 2.0 * br * bc * (2 * d + dv);
+        });
+      }
+    for (int64_t hk = 0; hk < p.headsKV; ++hk)
+      for (int64_t kb = 0; kb < kBlocks; ++kb) {
+        int64_t k0 = kb * bc, rows = std::min(bc, p.seqK - k0);
+        g.hbmReadBytes += e * (d + dv) * loadedRows(k0, bc, nk, p.seqK);
+        for (int64_t h = hk * group; h < (hk + 1) * group; ++h)
+          walker.forEachBlock(false, b, h, k0, [&](int64_t y, bool full) {
             ++g.blocks.visited;
             g.blocks.full += full;
             g.hbmReadBytes +=
-                e * (d + dv) * loadedRows(y * bc, bc, nk, p.seqK);
-            g.flops += 2.0 * br * bc * (2 * d + dv);
+                (e * (d + dv) + 8) * loadedRows(y * br, br, nq, p.seqQ);
+            g.flops += 2.0 * br * bc * (2 * d + 2 * dv);
+            if (!sumDq)
+              return;
+            // The pair's dQ: an f32 add (read and write) per element.
+            int64_t dqRows =
+                std::max<int64_t>(0, std::min(br, nq - y * br));
+            g.hbmReadBytes += 4 * d * dqRows;
+            g.hbmWriteBytes += 4 * d * dqRows;
+            g.flops += 2.0 * br * bc * d;
           });
-          g.hbmWriteBytes += e * d * rows;
-        }
-      for (int64_t hk = 0; hk < p.headsKV; ++hk)
-        for (int64_t kb = 0; kb < kBlocks; ++kb) {
-          int64_t k0 = kb * bc, rows = std::min(bc, p.seqK - k0);
-          g.hbmReadBytes += e * (d + dv) * loadedRows(k0, bc, nk, p.seqK);
-          for (int64_t h = hk * group; h < (hk + 1) * group; ++h)
-            walker.forEachBlock(false, b, h, k0, [&](int64_t y, bool full) {
-              ++g.blocks.visited;
-              g.blocks.full += full;
-              g.hbmReadBytes +=
-                  (e * (d + dv) + 8) * loadedRows(y * br, br, nq, p.seqQ);
-              g.flops += 2.0 * br * bc * (2 * d + 2 * dv);
-            });
-          g.hbmWriteBytes += e * (d + dv) * rows;
-        }
-    }
+        g.hbmWriteBytes += e * (d + dv) * rows;
+      }
   }
 
   // The field's conventions and standard attention, per (b, h) times B Hq.
