@@ -233,7 +233,7 @@ public:
       op->walk([&](Operation *inner) {
         last = std::max(last, position[inner]);
       });
-      loops.push_back({position[op], last});
+      loops.push_back({op, position[op], last});
     });
   }
 
@@ -251,14 +251,21 @@ public:
     }
     if (!firstOp)
       return {0, -1};
-    for (auto [start, end] : loops) {
-      bool inside = first > start && last <= end;
-      // Used only inside the loop: live across its iterations unless the
-      // first use overwrites all of it.
-      if (inside && !overwrites(firstOp, tile)) {
-        first = start;
-        last = end;
-      }
+    // The innermost loop that holds every use: the tile carries nothing from
+    // one of its iterations to the next (nor out of it) if its first use
+    // overwrites all of it in every iteration (an op of the loop's body
+    // itself, not of a branch in it). Else it is live through that loop
+    // and every loop around it.
+    bool carried = false;
+    for (auto [loop, start, end] : loops) {
+      if (!(first > start && last <= end))
+        continue;
+      if (!carried && firstOp->getParentOp() == loop &&
+          overwrites(firstOp, tile))
+        break;
+      carried = true;
+      first = start;
+      last = end;
     }
     return {first, last};
   }
@@ -277,8 +284,9 @@ private:
   }
 
   llvm::DenseMap<Operation *, int64_t> position;
-  /// Loops (scf.for, scf.while), inner ones first: [op, last op inside].
-  SmallVector<std::pair<int64_t, int64_t>> loops;
+  /// Loops (scf.for, scf.while), inner ones first: the loop, its position
+  /// and that of the last op inside it.
+  SmallVector<std::tuple<Operation *, int64_t, int64_t>> loops;
 };
 } // namespace
 
