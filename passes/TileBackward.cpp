@@ -22,17 +22,16 @@ struct Sizes {
   Value batch, headsQ, seqQ, headsKV, seqK, group;
 };
 
-/// Builds the three backward kernels of one attn.attention_grad. By
-/// default: D (and zeros in dq_accum), then one pass over the score blocks
-/// that forms dK and dV on chip and adds each pair's dQ into dq_accum, then
-/// dQ = dq_accum: 5 block matmuls a pair. `deterministic` (no atomics):
-/// D, dK and dV, then a second pass over the pairs for dQ, owned by one CTA
-/// a query block, that recomputes S and dP: 7 block matmuls a pair.
+/// Builds the three backward kernels of one attn.attention_grad. \p fused:
+/// D (and zeros in dq_accum), then one pass over the score blocks that
+/// forms dK and dV on chip and adds each pair's dQ into dq_accum, then
+/// dQ = dq_accum: 5 block matmuls a pair. Else (no atomics): D, dK and dV,
+/// then a second pass over the pairs for dQ, owned by one CTA a query
+/// block, that recomputes S and dP: 7 block matmuls a pair.
 class BackwardBuilder {
 public:
-  BackwardBuilder(ImplicitLocOpBuilder &b, KernelBuilder &kb,
-                  bool deterministic)
-      : b(b), kb(kb), cfg(kb.config()), fused(!deterministic),
+  BackwardBuilder(ImplicitLocOpBuilder &b, KernelBuilder &kb, bool fused)
+      : b(b), kb(kb), cfg(kb.config()), fused(fused),
         br(kb.tiles().blockQ),
         bc(kb.tiles().blockK), d(cfg.shape.headDim),
         dv(cfg.shape.headDimV) {}
@@ -335,7 +334,7 @@ static LogicalResult buildBackwardKernels(attn::AttentionGradOp op,
   attn::AttentionConfig config = attn::getAttentionConfig(op);
   ImplicitLocOpBuilder b(op.getLoc(), op.getContext());
   KernelBuilder kb(b, config, *tiles, analyzeMasks(config));
-  BackwardBuilder bb(b, kb, op.getDeterministic() || !sumDq);
+  BackwardBuilder bb(b, kb, /*fused=*/sumDq && !op.getDeterministic());
   bb.buildPrep(module, baseName);
   bb.buildDkDv(module, baseName);
   bb.buildDq(module, baseName);

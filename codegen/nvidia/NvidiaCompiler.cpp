@@ -457,8 +457,8 @@ std::string renderManifest(const NvidiaKernels &kernels,
     kernelList.push_back(std::move(entry));
   }
   // The runtime reads the backward's arguments off `deterministic`
-  // (runtime/Manifest.h): true exactly when no kernel sums dQ in dq_accum,
-  // as for a gradient compiled with sum-dq off.
+  // (runtime/Manifest.h): a backward without atomics, i.e. no kernel sums
+  // dQ in dq_accum (a `deterministic` gradient, or sum-dq off).
   bool sumsDq = llvm::any_of(kernels.kernels, [](const NvidiaKernel &k) {
     return llvm::is_contained(k.args, "dq_accum");
   });
@@ -490,7 +490,7 @@ std::string renderManifest(const NvidiaKernels &kernels,
       {"layout_block", pairOrNull(info.layoutBlock)},
       {"custom_mask", info.customMask},
       {"custom_score", info.customScore},
-      {"deterministic", info.deterministic || (hasBackward && !sumsDq)},
+      {"deterministic", hasBackward && !sumsDq},
       {"kernels", std::move(kernelList)}};
   return llvm::formatv("{0:2}", json::Value(std::move(root))).str() + "\n";
 }

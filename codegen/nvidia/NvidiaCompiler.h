@@ -118,9 +118,6 @@ struct ManifestInfo {
   bool seqLensQ = false, seqLensK = false;
   std::optional<std::pair<int64_t, int64_t>> layoutBlock;
   bool customMask = false, customScore = false;
-  /// AttentionConfig does not carry it: set from attn.attention_grad's
-  /// `deterministic` by the caller.
-  bool deterministic = false;
 };
 
 /// The manifest facts of a spec op's configuration.

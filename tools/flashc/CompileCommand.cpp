@@ -40,8 +40,6 @@ int compileSpec(SpecFile &spec, const CompileCommandOptions &opts,
 
   nvidia::ManifestInfo info =
       nvidia::fromConfig(spec.config(), spec.path(), opts.target);
-  if (auto grad = llvm::dyn_cast<attn::AttentionGradOp>(spec.attentionOp()))
-    info.deterministic = grad.getDeterministic();
   if (llvm::Error e =
           nvidia::writeKernelDirectory(*kernels, info, opts.outputDir))
     return fail(std::move(e));

@@ -106,17 +106,13 @@ public:
     if (!kernels)
       return kernels.takeError();
     attn::AttentionConfig config;
-    bool deterministic = false;
     specModule.walk([&](mlir::Operation *op) {
       if (auto fwd = llvm::dyn_cast<attn::AttentionOp>(op))
         config = attn::getAttentionConfig(fwd);
-      else if (auto grad = llvm::dyn_cast<attn::AttentionGradOp>(op)) {
+      else if (auto grad = llvm::dyn_cast<attn::AttentionGradOp>(op))
         config = attn::getAttentionConfig(grad);
-        deterministic = grad.getDeterministic();
-      }
     });
     nvidia::ManifestInfo info = nvidia::fromConfig(config, "flashc-run", chip);
-    info.deterministic = deterministic;
 
     // The runtime loads a kernel directory: write one, load it, remove it
     // (the modules are in memory once loaded).
@@ -152,6 +148,8 @@ public:
     const runtime::KernelSpec *dkdv = directory ? spec("bwd_dkdv") : nullptr;
     return dkdv && dkdv->takes(runtime::ArgRole::DQAccum);
   }
+
+  bool isDeterministic() const override { return !sumsDqInScratch(); }
 
   llvm::Error call(llvm::StringRef kind,
                    llvm::ArrayRef<KernelArg> args) override {

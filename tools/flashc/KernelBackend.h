@@ -63,6 +63,11 @@ public:
   /// ABI with dq_accum, passes/KernelABI.h) rather than recompute it.
   virtual bool sumsDqInScratch() const = 0;
 
+  /// Whether the prepared kernels write bitwise the same outputs on every
+  /// run; not where dQ is summed by atomics in an order that depends on
+  /// scheduling.
+  virtual bool isDeterministic() const { return true; }
+
   /// Calls the kernel of \p kind with \p args.
   virtual llvm::Error call(llvm::StringRef kind,
                            llvm::ArrayRef<KernelArg> args) = 0;

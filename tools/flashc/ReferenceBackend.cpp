@@ -321,7 +321,7 @@ private:
       return delta.takeError();
     std::optional<MemRefArg> accum;
     if (!deterministic) {
-      auto m = reader.memref("dq_accum", dqAccumShape());
+      auto m = reader.memref("dq_accum", gradientShape("dq_accum"));
       if (!m)
         return m.takeError();
       accum = *m;
@@ -342,8 +342,14 @@ private:
     return llvm::Error::success();
   }
 
-  llvm::SmallVector<int64_t, 4> dqAccumShape() const {
-    return {shape.batch, shape.headsQ, shape.seqQ, shape.headDim};
+  /// The sizes of backward output \p name: dq, dq_accum, dk or dv.
+  llvm::SmallVector<int64_t, 4> gradientShape(llvm::StringRef name) const {
+    const ConcreteShape &s = shape;
+    if (name == "dk")
+      return {s.batch, s.headsKV, s.seqK, s.headDim};
+    if (name == "dv")
+      return {s.batch, s.headsKV, s.seqK, s.headDimV};
+    return {s.batch, s.headsQ, s.seqQ, s.headDim}; // dq, dq_accum
   }
 
   /// Reads the arguments every score-reading backward kernel starts with
@@ -362,15 +368,7 @@ private:
       if (auto m = reader.memref(name, {s.batch, s.headsQ, s.seqQ}); !m)
         return m.takeError();
     for (llvm::StringRef name : outputs) {
-      llvm::SmallVector<int64_t, 4> sizes =
-          name == "dq"   ? llvm::SmallVector<int64_t, 4>{s.batch, s.headsQ,
-                                                       s.seqQ, s.headDim}
-          : name == "dk" ? llvm::SmallVector<int64_t, 4>{s.batch, s.headsKV,
-                                                        s.seqK, s.headDim}
-          : name == "dv" ? llvm::SmallVector<int64_t, 4>{s.batch, s.headsKV,
-                                                        s.seqK, s.headDimV}
-                         : dqAccumShape();
-      auto m = reader.memref(name, sizes);
+      auto m = reader.memref(name, gradientShape(name));
       if (!m)
         return m.takeError();
       outs.push_back(*m);
@@ -418,10 +416,10 @@ private:
       values = std::move(r->dq);
       dq = outs[0];
     } else {
-      auto accum = reader.memref("dq_accum", dqAccumShape());
+      auto accum = reader.memref("dq_accum", gradientShape("dq_accum"));
       if (!accum)
         return accum.takeError();
-      auto m = reader.memref("dq", {s.batch, s.headsQ, s.seqQ, s.headDim});
+      auto m = reader.memref("dq", gradientShape("dq"));
       if (!m)
         return m.takeError();
       if (llvm::Error e = reader.finish())

@@ -571,10 +571,10 @@ int Run::execute() {
     passed &= report("dQ", dq, grads.dq, rowNames);
     passed &= report("dK", dk, grads.dk, keyNames);
     passed &= report("dV", dvT, grads.dv, keyNames);
-    // dQ summed with atomics (on a GPU) may differ in its last bits from
-    // run to run; recomputed, it must not.
+    // dQ summed with atomics may differ in its last bits from run to run;
+    // otherwise it must not.
     llvm::SmallVector<HostTensor *> rerun = {&delta, &dk, &dvT};
-    if (!sumsDq || backend->name() != "gpu")
+    if (backend->isDeterministic())
       rerun.push_back(&dq);
     else
       out << "  rerun   dQ summed by atomics: not compared bitwise\n";

@@ -98,11 +98,9 @@ int main(int argc, char **argv) {
     if (auto fwd = dyn_cast<flashc::attn::AttentionOp>(op))
       info = nv::fromConfig(flashc::attn::getAttentionConfig(fwd), inputFile,
                             target->chip());
-    if (auto bwd = dyn_cast<flashc::attn::AttentionGradOp>(op)) {
+    if (auto bwd = dyn_cast<flashc::attn::AttentionGradOp>(op))
       info = nv::fromConfig(flashc::attn::getAttentionConfig(bwd), inputFile,
                             target->chip());
-      info->deterministic = bwd.getDeterministic();
-    }
   });
   if (info) {
     auto tiled = nv::tileForNvidia(*module, *target, blockQ, blockK, sumDq);
