@@ -18,7 +18,12 @@ def AttnSelectTilesPass : Pass<"attn-select-tiles", "mlir::ModuleOp"> {
        size, if the op has a layout.
 
     `block-q` / `block-k` override the result; they must be powers of two
-    in [16, 128] that divide the layout block sizes.
+    in [16, 128] that divide the layout block sizes. `dq-block-q` /
+    `dq-block-k` (same rules) give an `attn.attention_grad`'s dQ kernel
+    its own tiles where dQ is recomputed (the dK/dV kernel walks query
+    tiles under one key tile, the dQ kernel key tiles under one query
+    tile, so each wants its fixed side large): `attn.tile_sizes =
+    array<i64: Br, Bc, Br_dq, Bc_dq>`.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
@@ -28,7 +33,11 @@ def AttnSelectTilesPass : Pass<"attn-select-tiles", "mlir::ModuleOp"> {
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
            "override Br (rows of a query tile)">,
     Option<"blockK", "block-k", "int64_t", /*default=*/"0",
-           "override Bc (rows of a key/value tile)">
+           "override Bc (rows of a key/value tile)">,
+    Option<"dqBlockQ", "dq-block-q", "int64_t", /*default=*/"0",
+           "backward: Br of the dQ kernel (0: Br)">,
+    Option<"dqBlockK", "dq-block-k", "int64_t", /*default=*/"0",
+           "backward: Bc of the dQ kernel (0: Bc)">
   ];
 }
 

@@ -14,6 +14,8 @@ void buildTilingPipeline(mlir::OpPassManager &pm, const TilingOptions &opts) {
   select.sramBytes = opts.sramBytes;
   select.blockQ = opts.blockQ;
   select.blockK = opts.blockK;
+  select.dqBlockQ = opts.dqBlockQ;
+  select.dqBlockK = opts.dqBlockK;
   pm.addPass(createAttnSelectTilesPass(select));
   pm.addPass(createAttnTileForwardPass());
   pm.addPass(createAttnTileBackwardPass({opts.sumDq}));
@@ -34,6 +36,12 @@ struct TilingPipelineOptions
                          llvm::cl::init(0)};
   Option<int64_t> blockK{*this, "block-k", llvm::cl::desc("override Bc"),
                          llvm::cl::init(0)};
+  Option<int64_t> dqBlockQ{*this, "dq-block-q",
+                           llvm::cl::desc("override the dQ kernel's Br"),
+                           llvm::cl::init(0)};
+  Option<int64_t> dqBlockK{*this, "dq-block-k",
+                           llvm::cl::desc("override the dQ kernel's Bc"),
+                           llvm::cl::init(0)};
   Option<bool> sumDq{*this, "sum-dq",
                      llvm::cl::desc("sum dQ in the dK/dV kernel"),
                      llvm::cl::init(true)};
@@ -49,6 +57,8 @@ void registerFlashcPassesAndPipelines() {
         opts.target = o.target;
         opts.blockQ = o.blockQ;
         opts.blockK = o.blockK;
+        opts.dqBlockQ = o.dqBlockQ;
+        opts.dqBlockK = o.dqBlockK;
         opts.sumDq = o.sumDq;
         buildTilingPipeline(pm, opts);
       });

@@ -16,6 +16,8 @@ struct TilingOptions {
   int64_t sramBytes = 0;
   /// Tile size overrides; 0 lets tile selection choose.
   int64_t blockQ = 0, blockK = 0;
+  /// The backward's dQ kernel's tiles where they differ (TileSizes::forDq).
+  int64_t dqBlockQ = 0, dqBlockK = 0;
   /// Backward: dQ summed in dq_accum by the dK/dV kernel (5 block matmuls a
   /// pair), else recomputed in bwd_dq (7; attn-tile-backward's sum-dq).
   bool sumDq = true;

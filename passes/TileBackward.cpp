@@ -333,11 +333,16 @@ static LogicalResult buildBackwardKernels(attn::AttentionGradOp op,
     return failure();
   attn::AttentionConfig config = attn::getAttentionConfig(op);
   ImplicitLocOpBuilder b(op.getLoc(), op.getContext());
-  KernelBuilder kb(b, config, *tiles, analyzeMasks(config));
-  BackwardBuilder bb(b, kb, /*fused=*/sumDq && !op.getDeterministic());
+  MaskAnalysis masks = analyzeMasks(config);
+  bool fused = sumDq && !op.getDeterministic();
+  KernelBuilder kb(b, config, *tiles, masks);
+  BackwardBuilder bb(b, kb, fused);
   bb.buildPrep(module, baseName);
   bb.buildDkDv(module, baseName);
-  bb.buildDq(module, baseName);
+  // bwd_dq has a query tile fixed where bwd_dkdv has a key tile: its own
+  // tiles (TileSizes::forDq).
+  KernelBuilder dqKb(b, config, tiles->forDq(), masks);
+  BackwardBuilder(b, dqKb, fused).buildDq(module, baseName);
   return success();
 }
 

@@ -65,7 +65,9 @@ static llvm::Error checkOverride(StringRef name, int64_t tile,
 llvm::Expected<TileSizes> selectTileSizes(const attn::AttentionConfig &config,
                                           int64_t sramBytes,
                                           int64_t overrideQ,
-                                          int64_t overrideK) {
+                                          int64_t overrideK,
+                                          int64_t overrideDqQ,
+                                          int64_t overrideDqK) {
   int64_t d = std::max(config.shape.headDim, config.shape.headDimV);
   int64_t words = sramBytes / 4;
   int64_t bc = llvm::divideCeil(words, 4 * d);
@@ -85,6 +87,18 @@ llvm::Expected<TileSizes> selectTileSizes(const attn::AttentionConfig &config,
       return std::move(err);
     tiles.blockK = overrideK;
   }
+  if (overrideDqQ) {
+    if (auto err =
+            checkOverride("dq-block-q", overrideDqQ, config.layoutBlockQ))
+      return std::move(err);
+    tiles.dqBlockQ = overrideDqQ;
+  }
+  if (overrideDqK) {
+    if (auto err =
+            checkOverride("dq-block-k", overrideDqK, config.layoutBlockK))
+      return std::move(err);
+    tiles.dqBlockK = overrideDqK;
+  }
   return tiles;
 }
 
@@ -103,23 +117,28 @@ struct AttnSelectTilesPass
       }
       bytes = *targetBytes;
     }
-    auto annotate = [&](Operation *op, const attn::AttentionConfig &config) {
-      llvm::Expected<TileSizes> tiles =
-          selectTileSizes(config, bytes, blockQ, blockK);
+    auto annotate = [&](Operation *op, const attn::AttentionConfig &config,
+                        bool backward) {
+      llvm::Expected<TileSizes> tiles = selectTileSizes(
+          config, bytes, blockQ, blockK, backward ? dqBlockQ : 0,
+          backward ? dqBlockK : 0);
       if (!tiles) {
         op->emitError(llvm::toString(tiles.takeError()));
         return WalkResult::interrupt();
       }
-      op->setAttr(kTileSizesAttr,
-                  DenseI64ArrayAttr::get(op->getContext(),
-                                         {tiles->blockQ, tiles->blockK}));
+      SmallVector<int64_t, 4> sizes = {tiles->blockQ, tiles->blockK};
+      TileSizes dq = tiles->forDq();
+      if (dq.blockQ != tiles->blockQ || dq.blockK != tiles->blockK)
+        sizes.append({dq.blockQ, dq.blockK});
+      op->setAttr(kTileSizesAttr, DenseI64ArrayAttr::get(op->getContext(),
+                                                         sizes));
       return WalkResult::advance();
     };
     WalkResult result = getOperation().walk([&](Operation *op) {
       if (auto fwd = dyn_cast<attn::AttentionOp>(op))
-        return annotate(op, attn::getAttentionConfig(fwd));
+        return annotate(op, attn::getAttentionConfig(fwd), false);
       if (auto bwd = dyn_cast<attn::AttentionGradOp>(op))
-        return annotate(op, attn::getAttentionConfig(bwd));
+        return annotate(op, attn::getAttentionConfig(bwd), true);
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

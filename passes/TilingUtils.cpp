@@ -11,10 +11,26 @@ namespace flashc {
 
 FailureOr<TileSizes> getTileSizes(Operation *op) {
   auto sizes = op->getAttrOfType<DenseI64ArrayAttr>(kTileSizesAttr);
-  if (!sizes || sizes.size() != 2)
+  if (!sizes)
     return op->emitError() << "has no '" << kTileSizesAttr
                            << "' attribute; run attn-select-tiles first";
-  return TileSizes{sizes[0], sizes[1]};
+  bool backward = isa<attn::AttentionGradOp>(op);
+  if (sizes.size() != 2 && !(backward && sizes.size() == 4))
+    return op->emitError() << "'" << kTileSizesAttr << "' holds "
+                           << sizes.size() << " sizes; expected Br, Bc"
+                           << (backward ? " (and the dQ kernel's Br, Bc)"
+                                        : "");
+  for (int64_t size : sizes.asArrayRef())
+    if (size <= 0)
+      return op->emitError() << "'" << kTileSizesAttr
+                             << "' holds a size of " << size
+                             << "; expected positive sizes";
+  TileSizes tiles{sizes[0], sizes[1]};
+  if (sizes.size() == 4) {
+    tiles.dqBlockQ = sizes[2];
+    tiles.dqBlockK = sizes[3];
+  }
+  return tiles;
 }
 
 LogicalResult checkUniqueFunctionNames(ModuleOp module, Operation *op) {

@@ -199,16 +199,27 @@ tunedTiles(ModuleOp spec, const TargetInfo &target) {
   return std::pair{kRows, cols};
 }
 
+/// Halves the larger side of \p tiles (Bc on a tie); false where both are
+/// down to 16.
+static bool shrink(int64_t &blockQ, int64_t &blockK) {
+  if (blockQ <= 16 && blockK <= 16)
+    return false;
+  if (blockK > 16 && blockK >= blockQ)
+    blockK /= 2;
+  else
+    blockQ /= 2;
+  return true;
+}
+
 llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
                                                     const TargetInfo &target,
-                                                    int64_t blockQ,
-                                                    int64_t blockK,
+                                                    TileSizes tiles,
                                                     bool sumDq) {
   MLIRContext *context = spec.getContext();
-  if (blockQ == 0 && blockK == 0 && target.mmaShapes().size())
+  if (tiles.blockQ == 0 && tiles.blockK == 0 && target.mmaShapes().size())
     if (std::optional<std::pair<int64_t, int64_t>> tuned =
             tunedTiles(spec, target))
-      std::tie(blockQ, blockK) = *tuned;
+      std::tie(tiles.blockQ, tiles.blockK) = *tuned;
   // Shared memory is an upper bound before padding, which the plan drops
   // when it does not fit.
   int64_t limit = target.maxSharedBytesPerBlock() - target.sharedAlignment();
@@ -217,15 +228,18 @@ llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
     PassManager pm(context);
     TilingOptions tiling;
     tiling.target = target.tilingTarget().str();
-    tiling.blockQ = blockQ;
-    tiling.blockK = blockK;
+    tiling.blockQ = tiles.blockQ;
+    tiling.blockK = tiles.blockK;
+    tiling.dqBlockQ = tiles.dqBlockQ;
+    tiling.dqBlockK = tiles.dqBlockK;
     tiling.sumDq = sumDq;
     buildTilingPipeline(pm, tiling);
     pm.addPass(createAttnDropUnreadTilesPass());
     if (llvm::Error err = runCapturingDiagnostics(pm, *module, "tiling"))
       return std::move(err);
-    // The largest unpadded plan among the kernels, and their tiles; the
-    // tiles that will live in registers take no shared memory.
+    // The largest unpadded plan among the kernels, and their tiles, with
+    // bwd_dq's apart (its tiles may differ); the tiles that will live in
+    // registers take no shared memory.
     OwningOpRef<ModuleOp> estimate = module->clone();
     if (target.hasLdMatrix() && !target.mmaShapes().empty()) {
       PassManager registers(context);
@@ -234,25 +248,31 @@ llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
               runCapturingDiagnostics(registers, *estimate, "register tiles"))
         return std::move(err);
     }
-    int64_t worst = 0, tileQ = 0, tileK = 0;
+    TileSizes chosen;
+    bool mainOver = false, dqOver = false;
     estimate->walk([&](func::FuncOp func) {
-      if (!func->hasAttr(abi::kKernelKindAttr))
+      auto kind = func->getAttrOfType<StringAttr>(abi::kKernelKindAttr);
+      if (!kind)
         return;
       auto info = func->getAttrOfType<DictionaryAttr>(abi::kKernelInfoAttr);
-      tileQ = std::max(tileQ, infoInt(info, abi::kTileRows));
-      tileK = std::max(tileK, infoInt(info, abi::kTileCols));
-      worst = std::max(
-          worst, planSharedMemory(func, target, /*pad=*/false).totalBytes);
+      bool isDq = kind.getValue() == abi::kBackwardDq;
+      int64_t &rows = isDq ? chosen.dqBlockQ : chosen.blockQ;
+      int64_t &cols = isDq ? chosen.dqBlockK : chosen.blockK;
+      rows = std::max(rows, infoInt(info, abi::kTileRows));
+      cols = std::max(cols, infoInt(info, abi::kTileCols));
+      bool over =
+          planSharedMemory(func, target, /*pad=*/false).totalBytes > limit;
+      (isDq ? dqOver : mainOver) |= over;
     });
-    if (worst <= limit || (tileQ <= 16 && tileK <= 16))
-      return module; // compileForNvidia reports what still does not fit
-    if (tileK > 16 && tileK >= tileQ) {
-      blockQ = tileQ;
-      blockK = tileK / 2;
-    } else {
-      blockQ = tileQ / 2;
-      blockK = tileK;
-    }
+    // compileForNvidia reports what still does not fit.
+    bool shrunk = false;
+    if (mainOver)
+      shrunk |= shrink(chosen.blockQ, chosen.blockK);
+    if (dqOver)
+      shrunk |= shrink(chosen.dqBlockQ, chosen.dqBlockK);
+    if (!shrunk)
+      return module;
+    tiles = chosen;
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "codegen/nvidia/TargetInfo.h"
 #include "dialect/AttentionConfig.h"
+#include "passes/TileSelection.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -81,15 +82,16 @@ compileForNvidia(mlir::ModuleOp tiledModule, const TargetInfo &target,
 /// 128 x 64), or by the non-zero overrides; then the
 /// tiling passes. While a kernel's tiles do not fit the
 /// chip's shared memory (the backward pass holds more tiles than tile
-/// selection budgets for), block_k, then block_q, is halved down to 16.
+/// selection budgets for), its larger side is halved down to 16 (bwd_dq's
+/// apart from the others').
 /// \p sumDq: the backward's dK/dV kernel sums dQ in dq_accum (TilingOptions)
 /// instead of bwd_dq recomputing it. Off by default: on the H100 the summing
 /// kernels ran 0.55-0.65x FA2 at D = 128 and 0.79-0.89x at D = 64 against
 /// 0.84-1.01x and 0.83-0.92x for the recomputation (register pressure of
 /// the fused kernel; bench/results/2026-12-06-h100-session5/tune-bulk.txt).
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-tileForNvidia(mlir::ModuleOp spec, const TargetInfo &target, int64_t blockQ = 0,
-              int64_t blockK = 0, bool sumDq = false);
+tileForNvidia(mlir::ModuleOp spec, const TargetInfo &target,
+              TileSizes tiles = {}, bool sumDq = false);
 
 /// Where ptxas is, or std::nullopt.
 std::optional<std::string> findPtxas();

@@ -1,4 +1,5 @@
 // RUN: flashc-opt %s -split-input-file -attn-select-tiles="block-q=16 block-k=32" -attn-tile-backward | FileCheck %s
+// RUN: flashc-opt %s -split-input-file -attn-select-tiles="block-q=16 block-k=32 dq-block-q=32 dq-block-k=16" -attn-tile-backward="sum-dq=false" | FileCheck %s --check-prefix=RECOMP
 
 // Three kernels by recomputation: D = rowsum(dO * O) and zeros into the
 // f32 dq_accum; dK/dV over a grid of KV blocks (query heads of the GQA group
@@ -46,6 +47,24 @@
 // CHECK: attn.tile.load %[[ACC]][%[[B]], %[[H]], %[[Q0:.+]]] rows %[[R:.+]] into %[[T:.+]] :
 // CHECK: attn.tile.store %[[T]] into %[[OUT]][%[[B]], %[[H]], %[[Q0]]] rows %[[R]] :
 // CHECK-NOT: attn.tile.matmul
+// Recomputation (sum-dq=false), bwd_dq with tiles of its own: the dK/dV
+// kernel fixes a 32-row key tile and walks 16-row query tiles, the dQ kernel
+// fixes a 32-row query tile and walks 16-row key tiles, recomputing S and dP.
+// RECOMP-LABEL: func.func @train_bwd_dkdv(
+// RECOMP-SAME: attn.kernel_info = {block_k = 32 : i64, block_q = 16 : i64}
+// RECOMP: attn.tile.matmul %{{.+}}, %{{.+}}, %{{.+}} transpose_b alpha(1.250000e-01) : memref<32x64xf16>, memref<16x64xf16>, memref<32x16xf32>
+// RECOMP-NOT: attn.tile.store {{.*}} accumulate
+// RECOMP-LABEL: func.func @train_bwd_dq(
+// RECOMP-SAME: attn.kernel_info = {block_k = 16 : i64, block_q = 32 : i64}
+// RECOMP: attn.tile.load %{{.+}} into %[[QT:.+]] : {{.+}} -> memref<32x64xf16>
+// RECOMP: %[[DQ:.+]] = memref.alloca() : memref<32x64xf32>
+// RECOMP: scf.for
+// RECOMP: attn.tile.load %{{.+}} into %[[KT:.+]] : {{.+}} -> memref<16x64xf16>
+// RECOMP: attn.tile.matmul %[[QT]], %[[KT]], %[[S:.+]] transpose_b alpha(1.250000e-01) : memref<32x64xf16>, memref<16x64xf16>, memref<32x16xf32>
+// RECOMP: attn.tile.exp_lse %[[S]]
+// RECOMP: attn.tile.softmax_grad %[[S]], %[[DP:.+]], %{{.+}} : memref<32x16xf32>
+// RECOMP: attn.tile.matmul %[[DP]], %[[KT]], %[[DQ]] accumulate alpha(1.250000e-01) : memref<32x16xf32>, memref<16x64xf16>, memref<32x64xf32>
+// RECOMP: attn.tile.store %[[DQ]] into
 func.func @train(%q: tensor<1x4x64x64xf16>, %k: tensor<1x2x64x64xf16>, %v: tensor<1x2x64x64xf16>, %o: tensor<1x4x64x64xf16>, %lse: tensor<1x4x64xf32>, %do: tensor<1x4x64x64xf16>) -> tensor<1x4x64x64xf16> {
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do causal : tensor<1x4x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x4x64x64xf16>, tensor<1x4x64xf32>, tensor<1x4x64x64xf16> -> tensor<1x4x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16>
   return %dq : tensor<1x4x64x64xf16>

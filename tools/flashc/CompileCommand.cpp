@@ -27,8 +27,9 @@ int compileSpec(SpecFile &spec, const CompileCommandOptions &opts,
 
   if (opts.deterministic)
     makeGradientsDeterministic(spec.module());
-  auto tiled = nvidia::tileForNvidia(spec.module(), *target, opts.blockQ,
-                                     opts.blockK, opts.sumDq);
+  TileSizes tiles{opts.blockQ, opts.blockK, opts.dqBlockQ, opts.dqBlockK};
+  auto tiled =
+      nvidia::tileForNvidia(spec.module(), *target, tiles, opts.sumDq);
   if (!tiled)
     return fail(tiled.takeError());
   nvidia::CompileOptions compileOpts;

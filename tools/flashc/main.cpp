@@ -280,6 +280,12 @@ int realMain(int argc, char **argv) {
       ->check(positiveInteger());
   compile->add_option("--block-k", compileOpts.blockK, "override Bc")
       ->check(positiveInteger());
+  compile->add_option("--dq-block-q", compileOpts.dqBlockQ,
+                      "override Br of the backward's dQ kernel")
+      ->check(positiveInteger());
+  compile->add_option("--dq-block-k", compileOpts.dqBlockK,
+                      "override Bc of the backward's dQ kernel")
+      ->check(positiveInteger());
   compile->add_flag("!--no-ptxas", compileOpts.ptxas,
                     "emit PTX only, even where ptxas exists");
   compile->add_flag("--deterministic", compileOpts.deterministic,

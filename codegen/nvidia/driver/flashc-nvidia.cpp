@@ -103,7 +103,8 @@ int main(int argc, char **argv) {
                             target->chip());
   });
   if (info) {
-    auto tiled = nv::tileForNvidia(*module, *target, blockQ, blockK, sumDq);
+    auto tiled = nv::tileForNvidia(*module, *target,
+                                   flashc::TileSizes{blockQ, blockK}, sumDq);
     if (!tiled)
       return fail(llvm::toString(tiled.takeError()));
     module = std::move(*tiled);
