@@ -59,10 +59,10 @@ public:
     for (memref::AllocaOp alloca : logical) {
       RegisterTileLayout layout =
           RegisterTileLayout::of(alloca.getType(), threads / 32);
-      if (layout.slabs < 1 ||
-          alloca.getType().getShape()[0] != 16 * layout.slabs * layout.warps)
+      if (layout.slabs < 1)
         return alloca.emitError("register tile rows are not a multiple of 16 "
-                                "x the kernel's warps");
+                                "x the kernel's warps, nor split by columns "
+                                "among them");
       layouts[alloca] = layout;
       physical[alloca] = memref::AllocaOp::create(
           b, alloca.getLoc(), layout.physicalType(b.getContext()));
@@ -141,22 +141,23 @@ private:
       idx.push_back(indexConstant(b, loc, i));
     memref::StoreOp::create(b, loc, value, physical[tile], idx);
   }
-  /// Row (slab, half) of 1-D tile \p tile, in registers or shared memory.
-  Value loadRow(OpBuilder &b, Location loc, Value tile, int64_t slab,
-                int64_t half) {
+  /// Row (slab, half) of 1-D tile \p tile, in registers or shared memory,
+  /// beside a tile of \p layout.
+  Value loadRow(OpBuilder &b, Location loc, const RegisterTileLayout &layout,
+                Value tile, int64_t slab, int64_t half) {
     if (physical.count(tile))
       return load(b, loc, tile, {slab, half});
-    return loadAsF32(b, loc, tile, ft.row(b, loc, slab, half));
+    return loadAsF32(b, loc, tile, ft.row(b, loc, layout, slab, half));
   }
   /// Stores row (slab, half) of 1-D tile \p tile; in shared memory, lane
   /// t = 0 of the quad writes it.
-  void storeRow(OpBuilder &b, Location loc, Value value, Value tile,
-                int64_t slab, int64_t half) {
+  void storeRow(OpBuilder &b, Location loc, const RegisterTileLayout &layout,
+                Value value, Value tile, int64_t slab, int64_t half) {
     if (physical.count(tile))
       return store(b, loc, value, tile, {slab, half});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifQuadLeader(b, loc).thenBlock());
-    storeFromF32(b, loc, value, tile, ft.row(b, loc, slab, half));
+    storeFromF32(b, loc, value, tile, ft.row(b, loc, layout, slab, half));
   }
   scf::IfOp ifQuadLeader(OpBuilder &b, Location loc) {
     Value leader = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
@@ -183,17 +184,17 @@ private:
                            "memory, and the tile written 2-D");
     for (int64_t slab = 0; slab < layout.slabs; ++slab)
       for (int64_t half = 0; half < 2; ++half) {
-        Value row = ft.row(b, loc, slab, half);
+        Value row = ft.row(b, loc, layout, slab, half);
         SmallVector<Value> rows;
         if (!f->rowSourcesByColumn)
           for (Value tile : f->rowSources)
-            rows.push_back(loadRow(b, loc, tile, slab, half));
+            rows.push_back(loadRow(b, loc, layout, tile, slab, half));
         if (layout.isRow()) {
           SmallVector<Value> in;
           for (Value tile : f->sources)
-            in.push_back(loadRow(b, loc, tile, slab, half));
-          storeRow(b, loc, f->compute(b, loc, {row}, in, rows), f->dest, slab,
-                   half);
+            in.push_back(loadRow(b, loc, layout, tile, slab, half));
+          storeRow(b, loc, layout, f->compute(b, loc, {row}, in, rows), f->dest,
+                   slab, half);
           continue;
         }
         for (int64_t block = 0; block < layout.blocks; ++block)
@@ -202,7 +203,7 @@ private:
             SmallVector<Value> in;
             for (Value tile : f->sources)
               in.push_back(load(b, loc, tile, el.at()));
-            Value col = ft.col(b, loc, block, e);
+            Value col = ft.col(b, loc, layout, block, e);
             if (f->rowSourcesByColumn) {
               rows.clear();
               for (Value tile : f->rowSources)
@@ -306,7 +307,8 @@ private:
   }
 
   /// \p frags after D = A B + D on wgmma: slab s of warp w is the 64-row
-  /// block s W/4 + w/4 of the accumulator (Wgmma.h).
+  /// block s W/4 + w/4 of the accumulator (Wgmma.h), for W row warps; its
+  /// columns those of the warp's column group.
   /// Only column blocks [j0, j0 + count) of the accumulator: \p frags
   /// holds those.
   SmallVector<Value> wgmmaFragments(OpBuilder &b, TileMatmulOp op,
@@ -317,14 +319,17 @@ private:
     Value lhs = op.getLhs(), rhs = op.getRhs();
     const RegisterTileLayout &layout = layoutOf(op.getAcc());
     int64_t perSlab = 4 * count;
-    Value n0 = indexConstant(b, loc, kMmaN * j0);
+    Value n0 = ft.blockCol(b, loc, layout, j0);
     bool lhsInRegisters = physical.count(lhs);
     std::optional<WgmmaDescriptors> descA;
     if (!lhsInRegisters)
       descA.emplace(b, loc, lhs);
     WgmmaDescriptors descB(b, loc, rhs);
     // The first row of the warp's warpgroup in a 64-row block.
-    Value groupRow = mulIndex(b, loc, divIndex(b, loc, ft.warp, 4), 64);
+    Value rowWarp = layout.columnGroups == 1
+                        ? ft.warp
+                        : remIndex(b, loc, ft.warp, layout.rowWarps());
+    Value groupRow = mulIndex(b, loc, divIndex(b, loc, rowWarp, 4), 64);
     NVVM::WgmmaFenceAlignedOp::create(b, loc);
     for (int64_t kk = 0; kk < k / kMmaK; ++kk) {
       SmallVector<SmallVector<Value>> aRegs;
@@ -339,7 +344,7 @@ private:
           a.registers.assign(aRegs[slab].begin(), aRegs[slab].end());
         } else {
           Value row0 = addIndex(b, loc, groupRow,
-                                64 * slab * (layout.warps / 4));
+                                64 * slab * (layout.rowWarps() / 4));
           a.mnMajor = op.getTransposeA();
           a.descriptor = a.mnMajor ? descA->mnMajor(b, loc, kMmaK * kk, row0)
                                    : descA->kMajor(b, loc, row0, kMmaK * kk);
@@ -372,7 +377,7 @@ private:
       for (int64_t j = j0; j < j1;) {
         int64_t count = j + 1 < j1 ? 2 : 1;
         SmallVector<Value> bRegs =
-            loadB.loadB(b, loc, indexConstant(b, loc, kMmaN * j), k0, count);
+            loadB.loadB(b, loc, ft.blockCol(b, loc, layout, j), k0, count);
         for (int64_t i = 0; i < count; ++i, ++j)
           for (int64_t slab = 0; slab < slabs; ++slab) {
             int64_t base = 4 * (slab * (j1 - j0) + (j - j0));
@@ -424,7 +429,8 @@ private:
           Value k0 = kLoop.getInductionVar();
           SmallVector<SmallVector<Value>> a;
           for (int64_t slab = 0; slab < slabs; ++slab)
-            a.push_back(loadA.loadA(b, loc, ft.slabRow(b, loc, slab), k0));
+            a.push_back(
+                loadA.loadA(b, loc, ft.slabRow(b, loc, layout, slab), k0));
           scf::YieldOp::create(
               b, loc, step(b, loc, a, k0, j0, j1, kLoop.getRegionIterArgs()));
         }
@@ -535,7 +541,7 @@ private:
             store(b, loc, emitNormalized(b, loc, row, load(b, loc, acc, at)),
                   acc, at);
           }
-        storeRow(b, loc, row.lse, op.getLse(), slab, half);
+        storeRow(b, loc, a, row.lse, op.getLse(), slab, half);
       }
     return success();
   }
@@ -585,8 +591,8 @@ private:
           b, loc, VectorType::get({2}, b.getF32Type()),
           ValueRange{load(b, loc, tile, at.at()),
                      load(b, loc, tile, {at.slab, at.block, 2 * at.half + 1})});
-      Value row = ft.row(b, loc, at.slab, at.half);
-      Value col = ft.col(b, loc, at.block, 0);
+      Value row = ft.row(b, loc, layout, at.slab, at.half);
+      Value col = ft.col(b, loc, layout, at.block, 0);
       if (swizzled)
         std::tie(row, col) = swizzledIndex(b, loc, destType, row, col);
       vector::StoreOp::create(b, loc, convertFloat(b, loc, pair, elementType),
@@ -603,7 +609,7 @@ private:
     Type f32 = b.getF32Type();
     for (int64_t slab = 0; slab < layout.slabs; ++slab)
       for (int64_t half = 0; half < 2; ++half) {
-        Value row = ft.row(b, loc, slab, half);
+        Value row = ft.row(b, loc, layout, slab, half);
         auto ifOp = scf::IfOp::create(
             b, loc, TypeRange{f32},
             rowInRange(b, loc, source, op.getRow0(), op.getRows(), row),
@@ -645,7 +651,7 @@ private:
     }
     for (int64_t slab = 0; slab < layout.slabs; ++slab)
       for (int64_t half = 0; half < 2; ++half) {
-        Value row = ft.row(b, loc, slab, half);
+        Value row = ft.row(b, loc, layout, slab, half);
         auto ifOp = scf::IfOp::create(
             b, loc, rowInRange(b, loc, dest, op.getRow0(), op.getRows(), row),
             /*withElseRegion=*/false);
@@ -669,7 +675,7 @@ private:
         for (int64_t j = j0; j < j0 + count; ++j)
           for (int64_t e = 0; e < 2; ++e) {
             SmallVector<Value> idx = at;
-            idx.push_back(ft.col(b, loc, j, e));
+            idx.push_back(ft.col(b, loc, layout, j, e));
             write(load(b, loc, tile, {slab, j, 2 * half + e}), idx);
           }
       }

@@ -33,8 +33,20 @@ bool isRegisterTile(Value tile) {
 RegisterTileLayout RegisterTileLayout::of(MemRefType tile, int64_t warps) {
   RegisterTileLayout layout;
   layout.warps = warps;
-  layout.slabs = tile.getShape()[0] / (kMmaM * warps);
+  int64_t rows = tile.getShape()[0];
   layout.blocks = tile.getRank() == 2 ? tile.getShape()[1] / kMmaN : 0;
+  if (rows % (kMmaM * warps) == 0) {
+    layout.slabs = rows / (kMmaM * warps);
+    return layout;
+  }
+  // Fewer rows than the warps' slabs: column groups of 2-D tiles.
+  int64_t groups = rows % kMmaM == 0 && rows > 0 ? kMmaM * warps / rows : 0;
+  if (tile.getRank() == 2 && groups > 0 && kMmaM * warps % rows == 0 &&
+      layout.blocks % groups == 0) {
+    layout.slabs = 1;
+    layout.columnGroups = groups;
+    layout.blocks /= groups;
+  }
   return layout;
 }
 
@@ -59,19 +71,39 @@ FragmentThread FragmentThread::build(OpBuilder &b, Location loc,
   return t;
 }
 
-Value FragmentThread::slabRow(OpBuilder &b, Location loc, int64_t slab) const {
-  Value w16 = arith::MulIOp::create(b, loc, warp, indexConstant(b, loc, kMmaM));
-  return addIndex(b, loc, w16, kMmaM * slab * warps);
+Value FragmentThread::slabRow(OpBuilder &b, Location loc,
+                              const RegisterTileLayout &layout,
+                              int64_t slab) const {
+  int64_t rowWarps = layout.rowWarps();
+  Value w = layout.columnGroups == 1 ? warp : remIndex(b, loc, warp, rowWarps);
+  Value w16 = arith::MulIOp::create(b, loc, w, indexConstant(b, loc, kMmaM));
+  return addIndex(b, loc, w16, kMmaM * slab * rowWarps);
 }
 
-Value FragmentThread::row(OpBuilder &b, Location loc, int64_t slab,
+Value FragmentThread::row(OpBuilder &b, Location loc,
+                          const RegisterTileLayout &layout, int64_t slab,
                           int64_t half) const {
-  return addIndex(b, loc, addIndex(b, loc, slabRow(b, loc, slab), g), 8 * half);
+  return addIndex(b, loc, addIndex(b, loc, slabRow(b, loc, layout, slab), g),
+                  8 * half);
 }
 
-Value FragmentThread::col(OpBuilder &b, Location loc, int64_t block,
+Value FragmentThread::col(OpBuilder &b, Location loc,
+                          const RegisterTileLayout &layout, int64_t block,
                           int64_t e) const {
-  return addIndex(b, loc, t2, kMmaN * block + e);
+  if (layout.columnGroups == 1)
+    return addIndex(b, loc, t2, kMmaN * block + e);
+  return arith::AddIOp::create(b, loc, blockCol(b, loc, layout, block),
+                               addIndex(b, loc, t2, e));
+}
+
+Value FragmentThread::blockCol(OpBuilder &b, Location loc,
+                               const RegisterTileLayout &layout,
+                               int64_t block) const {
+  if (layout.columnGroups == 1)
+    return indexConstant(b, loc, kMmaN * block);
+  Value group = divIndex(b, loc, warp, layout.rowWarps());
+  return addIndex(b, loc, mulIndex(b, loc, group, kMmaN * layout.blocks),
+                  kMmaN * block);
 }
 
 SmallVector<FragmentElement>
@@ -320,8 +352,28 @@ static RegisterPeak peakOf(const SetVector<Value> &tiles, int64_t warps,
   return peak;
 }
 
+/// Whether \p tile may be split by columns among warps (RegisterTiles.h):
+/// every op on it forms, fills, copies out or stores it, column by column,
+/// and none reduces its rows or reads it as an mma's A.
+static bool splitsByColumns(Value tile, const SetVector<Value> &cands) {
+  return llvm::all_of(tile.getUsers(), [&](Operation *user) {
+    return llvm::TypeSwitch<Operation *, bool>(user)
+        .Case([&](TileFillOp) { return true; })
+        .Case([&](TileMatmulOp mm) {
+          return mm.getAcc() == tile && mm.getRhs() != tile &&
+                 !cands.contains(mm.getLhs());
+        })
+        .Case([&](TileCopyOp copy) {
+          return copy.getSource() == tile && !cands.contains(copy.getDest());
+        })
+        .Case([&](TileStoreOp st) { return !st.getAccumulate(); })
+        .Default([](Operation *) { return false; });
+  });
+}
+
 /// The warps that can split every tile of \p cands within the register
-/// budget, or 0. The warps split the smallest tile's slabs. Fewer warps give
+/// budget, or 0. The warps split every tile's slabs, or a tile's columns
+/// too where it allows (splitsByColumns). Fewer warps give
 /// each more slabs, and every B fragment a warp loads serves all of them
 /// (half the shared-memory reads at two slabs), so 4 warps come first, while
 /// the registers allow; fewer than 4 would leave the CTA's loads and stores
@@ -330,16 +382,17 @@ static int64_t pickWarps(const SetVector<Value> &cands, int64_t maxWarps,
                          const LiveRanges &ranges) {
   if (cands.empty())
     return 0;
-  int64_t minRows = std::numeric_limits<int64_t>::max();
-  for (Value tile : cands)
-    minRows = std::min(minRows, cast<MemRefType>(tile.getType()).getShape()[0]);
   auto fits = [&](int64_t warps) {
-    for (Value tile : cands)
-      if (cast<MemRefType>(tile.getType()).getShape()[0] % (kMmaM * warps))
+    for (Value tile : cands) {
+      RegisterTileLayout layout =
+          RegisterTileLayout::of(cast<MemRefType>(tile.getType()), warps);
+      if (layout.slabs == 0 ||
+          (layout.columnGroups > 1 && !splitsByColumns(tile, cands)))
         return false;
+    }
     return peakOf(cands, warps, ranges).registers <= kRegisterBudget;
   };
-  for (int64_t w = 4; w <= std::min(maxWarps, minRows / kMmaM); w *= 2)
+  for (int64_t w = 4; w <= maxWarps; w *= 2)
     if (fits(w))
       return w;
   return 0;

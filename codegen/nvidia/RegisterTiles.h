@@ -11,6 +11,15 @@
 // holds rows g and g + 8 of each of the thread's slabs; the four lanes of a
 // quad keep equal copies.
 //
+// A 2-D tile of fewer rows than 16 x the warps (a pair's dQ, Br = 64 rows,
+// in a dK/dV kernel of 8 warps over Bc = 128 keys) is split by columns as
+// well: its R / 16 "row warps" hold one slab each, and the warps' column
+// groups (warp w: group w / (R / 16)) hold the column blocks one after the
+// other. At 64 rows, group g is warpgroup g, and a wgmma of it computes
+// that warpgroup's columns. Such a tile is only formed by a matmul (A not
+// in registers), filled, copied to shared memory and stored: no op reduces
+// its rows.
+//
 // attn-assign-register-tiles chooses them and marks their memref.alloca
 // with #gpu.address_space<private>; attn-lower-register-tiles gives each a
 // thread-private array with constant indices only (which LLVM promotes to
@@ -35,13 +44,19 @@ bool isRegisterTile(mlir::Value tile);
 /// How one thread holds a register tile of a CTA of `warps` warps.
 struct RegisterTileLayout {
   int64_t warps = 0;
-  /// 16-row slabs per warp.
+  /// 16-row slabs per warp (0: the tile cannot be split among the warps).
   int64_t slabs = 0;
-  /// 8-column blocks of a 2-D tile; 0 for a 1-D tile.
+  /// 8-column blocks a thread holds of a 2-D tile; 0 for a 1-D tile.
   int64_t blocks = 0;
+  /// Column groups: warps / the warps that split the rows (1 unless the
+  /// tile has fewer rows than 16 x warps).
+  int64_t columnGroups = 1;
 
   static RegisterTileLayout of(mlir::MemRefType tile, int64_t warps);
   bool isRow() const { return blocks == 0; }
+  /// Warps that split the rows: slab s of warp w is 16-row slab
+  /// s * rowWarps() + w % rowWarps().
+  int64_t rowWarps() const { return warps / columnGroups; }
   /// The thread's array: [slabs][blocks][4] (c0..c3 of each fragment) or
   /// [slabs][2] (rows g, g + 8).
   mlir::MemRefType physicalType(mlir::MLIRContext *context) const;
@@ -59,15 +74,22 @@ struct FragmentThread {
 
   static FragmentThread build(mlir::OpBuilder &b, mlir::Location loc,
                               int64_t threads);
-  /// First row of the thread's slab \p slab: 16 (slab W + w).
+  /// First row of the thread's slab \p slab of a tile of \p layout:
+  /// 16 (slab W + w) for W row warps.
   mlir::Value slabRow(mlir::OpBuilder &b, mlir::Location loc,
-                      int64_t slab) const;
+                      const RegisterTileLayout &layout, int64_t slab) const;
   /// Row g + 8 half of slab \p slab.
-  mlir::Value row(mlir::OpBuilder &b, mlir::Location loc, int64_t slab,
+  mlir::Value row(mlir::OpBuilder &b, mlir::Location loc,
+                  const RegisterTileLayout &layout, int64_t slab,
                   int64_t half) const;
-  /// Column 8 block + 2t + e.
-  mlir::Value col(mlir::OpBuilder &b, mlir::Location loc, int64_t block,
+  /// Column 8 block + 2t + e of the thread's column group.
+  mlir::Value col(mlir::OpBuilder &b, mlir::Location loc,
+                  const RegisterTileLayout &layout, int64_t block,
                   int64_t e) const;
+  /// The first column of block \p block of the thread's column group:
+  /// 8 (blocks (w / W) + block).
+  mlir::Value blockCol(mlir::OpBuilder &b, mlir::Location loc,
+                       const RegisterTileLayout &layout, int64_t block) const;
 };
 
 /// One f32 element a thread holds of a 2-D register tile.

@@ -66,6 +66,16 @@ bool fitsWgmma(TileMatmulOp mm, int64_t warps) {
   Type type = rhsType.getElementType();
   if (!is16BitFloat(type) || n % 8 != 0 || n > kMaxWgmmaN || k % kWgmmaK != 0)
     return false;
+  // An accumulator split by columns: a warpgroup's 64-row blocks, and
+  // where B is MN-major, a group's columns within one atom or whole atoms
+  // (WgmmaDescriptors::mnMajor).
+  RegisterTileLayout layout = RegisterTileLayout::of(accType, warps);
+  int64_t groupCols = kMmaN * layout.blocks;
+  if (layout.columnGroups > 1 &&
+      (layout.rowWarps() % 4 != 0 ||
+       (!mm.getTransposeB() && groupCols % kAtomCols != 0 &&
+        kAtomCols % groupCols != 0)))
+    return false;
   // A from registers: the f32 register tile, converted; from shared memory:
   // K-major [M][K] or MN-major [K][M] of B's type.
   if (!isRegisterTile(lhs) && lhsType.getElementType() != type)
@@ -204,13 +214,19 @@ Value WgmmaDescriptors::mnMajor(OpBuilder &b, Location loc, int64_t k0,
                                 Value mn0) const {
   // MN-major swizzled: the leading offset steps from one 64-column atom to
   // the next, the stride from 8 K rows to the next.
+  // Within an atom, MN from a 16-byte chunk's start: the swizzle applies
+  // to the address bits (atoms are 1024-byte aligned), as for K-major's K.
   Value byte = i64Constant(b, loc, k0 * kRowBytes);
   if (mn0) {
     Value atom = divIndex(b, loc, mn0, kAtomCols);
+    Value inAtom = mulIndex(b, loc, remIndex(b, loc, mn0, kAtomCols), 2);
     byte = arith::AddIOp::create(
         b, loc, byte,
-        arith::IndexCastUIOp::create(b, loc, b.getI64Type(),
-                                     mulIndex(b, loc, atom, rows * kRowBytes)));
+        arith::IndexCastUIOp::create(
+            b, loc, b.getI64Type(),
+            arith::AddIOp::create(b, loc,
+                                  mulIndex(b, loc, atom, rows * kRowBytes),
+                                  inAtom)));
   }
   return build(b, loc, byte, /*leadingBytes=*/rows * kRowBytes);
 }

@@ -75,8 +75,9 @@ public:
   mlir::Value kMajor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value row0,
                      int64_t k0) const;
   /// MN-major operand ([K][MN]): K rows from \p k0 (a multiple of 16), MN
-  /// from \p mn0 (a multiple of 64; null: 0): all N of a B, the 64 rows of
-  /// an A.
+  /// from \p mn0 (a multiple of 8; null: 0): all N of a B, or the columns
+  /// of a column group, the 64 rows of an A. Those from mn0 up to the end
+  /// of its 64-column atom, or whole atoms from mn0 a multiple of 64.
   mlir::Value mnMajor(mlir::OpBuilder &b, mlir::Location loc, int64_t k0,
                       mlir::Value mn0 = nullptr) const;
 

@@ -32,11 +32,13 @@ func.func @fwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: ten
 // dK += dS^T Q from registers: all four of its 128-row f32 tiles live
 // there. LSE and D are read per column and stay in shared memory, as does
 // bwd_prep's row_dot result. At 4 warps (two slabs) the four tiles take
-// 256 f32 a thread, over the budget; 8 warps of one slab take 128, but the
-// pair's dQ (64 query rows) cannot split over 8 warps: it alone goes back
-// to shared memory (the copy of dS^T into its 16-bit tile is from
-// registers). bwd_prep's zeros for dq_accum are a register tile; bwd_dq
-// only converts dq_accum, through shared memory.
+// 256 f32 a thread, over the budget; 8 warps of one slab take 128. The
+// pair's dQ (64 query rows) is split by columns as well: each warp holds one
+// slab of 32 of its 64 columns (16 f32, live after P^T and dS^T: the peak
+// stays 128); it is only formed by a matmul, copied out and added. The copy
+// of dS^T into its 16-bit tile is from registers. bwd_prep's zeros for
+// dq_accum are a register tile; bwd_dq only converts dq_accum, through
+// shared memory.
 // CHECK-LABEL: func.func @bwd_bwd_prep
 // CHECK-SAME: attn.register_tile_registers = 32
 // CHECK: memref.alloca() : memref<64xf32>
@@ -52,7 +54,7 @@ func.func @fwd(%q: tensor<1x2x100x64xbf16>, %k: tensor<1x2x100x64xbf16>, %v: ten
 // CHECK: %[[P:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
 // CHECK: %[[DS:.+]] = memref.alloca() : memref<128x64xf32, #gpu.address_space<private>>
 // CHECK: %[[DST:.+]] = memref.alloca() : memref<128x64xbf16>
-// CHECK: %[[DQ:.+]] = memref.alloca() : memref<64x64xf32>
+// CHECK: %[[DQ:.+]] = memref.alloca() : memref<64x64xf32, #gpu.address_space<private>>
 // CHECK: attn.tile.exp_lse %[[P]], %[[LSE]] transposed
 // CHECK: attn.tile.softmax_grad %[[P]], %[[DS]], %[[D]] transposed
 // CHECK: attn.tile.matmul %[[P]], %{{.+}}, %[[DV]] accumulate

@@ -59,22 +59,23 @@ func.func @fwd96(%q: tensor<1x2x100x96xbf16>, %k: tensor<1x2x100x96xbf16>, %v: t
 // TUNED: attn.tile.matmul %[[DST]], %[[K]], %[[DQ]] transpose_a alpha({{.+}}) {attn.wgmma}
 // TUNED-LABEL: func.func @bwd_bwd_dq
 // At the default 64 x 128 tiles the dK/dV kernel runs 8 warps over its 128
-// key rows, and the pair's dQ (64 query rows) stays in shared memory: its
-// matmul and the S^T and dK products that share its K and Q tiles stay on
-// mma.sync; dP^T and dV run on wgmma.
+// key rows (two warpgroups), and the pair's dQ (64 query rows) is split by
+// columns: warpgroup g forms columns [32 g, 32 g + 32) on wgmma (B from
+// half an atom of K, MN-major). All five matmuls run on wgmma.
 // CHECK-LABEL: func.func @bwd_bwd_prep
 // CHECK-NOT: attn.swizzled_128b
 // CHECK-LABEL: func.func @bwd_bwd_dkdv
 // CHECK-SAME: attn.swizzled_128b
-// CHECK: %[[K:.+]] = memref.alloca() : memref<128x64xbf16>
+// CHECK: %[[K:.+]] = memref.alloca() {attn.swizzled_128b} : memref<128x64xbf16>
 // CHECK: %[[V:.+]] = memref.alloca() {attn.swizzled_128b} : memref<128x64xbf16>
-// CHECK: %[[Q:.+]] = memref.alloca() : memref<64x64xbf16>
+// CHECK: %[[Q:.+]] = memref.alloca() {attn.swizzled_128b} : memref<64x64xbf16>
 // CHECK: %[[DO:.+]] = memref.alloca() {attn.swizzled_128b} : memref<64x64xbf16>
-// CHECK: attn.tile.matmul %[[K]], %[[Q]], %{{.+}} transpose_b alpha({{.+}}) :
+// CHECK: %[[DQ:.+]] = memref.alloca() : memref<64x64xf32, #gpu.address_space<private>>
+// CHECK: attn.tile.matmul %[[K]], %[[Q]], %{{.+}} transpose_b alpha({{.+}}) {attn.wgmma}
 // CHECK: attn.tile.matmul %[[V]], %[[DO]], %{{.+}} transpose_b {attn.wgmma}
 // CHECK: attn.tile.matmul %{{.+}}, %[[DO]], %{{.+}} accumulate {attn.wgmma}
-// CHECK: attn.tile.matmul %{{.+}}, %[[Q]], %{{.+}} accumulate alpha({{.+}}) :
-// CHECK: attn.tile.matmul %{{.+}}, %[[K]], %{{.+}} transpose_a alpha({{.+}}) :
+// CHECK: attn.tile.matmul %{{.+}}, %[[Q]], %{{.+}} accumulate alpha({{.+}}) {attn.wgmma}
+// CHECK: attn.tile.matmul %{{.+}}, %[[K]], %[[DQ]] transpose_a alpha({{.+}}) {attn.wgmma}
 // CHECK-LABEL: func.func @bwd_bwd_dq
 // CHECK-NOT: attn.swizzled_128b
 // CHECK: return
