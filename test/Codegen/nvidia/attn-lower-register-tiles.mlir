@@ -252,3 +252,42 @@ gpu.func @pair_dq(%out: !acc, %i: index) kernel attributes {known_block_size = a
   gpu.return
 }
 }
+
+// -----
+
+// A tile of fewer rows than 16 x the warps, split by columns (two
+// warpgroups, 64 rows): warp w holds slab w % 4 of columns [32 (w / 4),
+// 32 (w / 4) + 32), 4 blocks. Its wgmma is m64n32k16 over K = 128 (8 k16
+// steps): B (K, MN-major) from the group's first column, 64 bytes into the
+// atom's rows; the store writes the group's columns: 16 elements a thread.
+// CHECK-LABEL: gpu.func @column_groups
+// CHECK: memref.alloca() : memref<1x4x4xf32>
+// CHECK: %[[TID:.+]] = gpu.thread_id x
+// CHECK: %[[W:.+]] = arith.divui %[[TID]], %{{.+}} : index
+// CHECK: %[[G:.+]] = arith.divui %[[W]], %c4{{.*}} : index
+// CHECK: %[[COL0:.+]] = arith.muli %[[G]], %c32{{.*}} : index
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: %[[IN:.+]] = arith.remui %[[COL0]], %c64{{.*}} : index
+// CHECK: arith.muli %[[IN]], %c2{{.*}} : index
+// CHECK-COUNT-8: wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-16: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?x64xf32
+// CHECK-NOT: memref.store
+// CHECK: gpu.return
+!dst = memref<128x64xbf16, #gpu.address_space<workgroup>>
+!k = memref<128x64xbf16, #gpu.address_space<workgroup>>
+!dq = memref<64x64xf32, #gpu.address_space<private>>
+!out = memref<?x?x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>
+gpu.module @m {
+gpu.func @column_groups(%out: !out, %i: index) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+  %c0 = arith.constant 0 : index
+  %c16384 = arith.constant 16384 : index
+  %buf = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+  %dst = memref.view %buf[%c0][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !dst
+  %k = memref.view %buf[%c16384][] {attn.swizzled_128b} : memref<?xi8, #gpu.address_space<workgroup>> to !k
+  %dq = memref.alloca() : !dq
+  attn.tile.matmul %dst, %k, %dq transpose_a alpha(0.125) {attn.wgmma} : !dst, !k, !dq
+  attn.tile.store %dq into %out[%i, %i, %i] rows %i : !dq -> !out
+  gpu.return
+}
+}
