@@ -307,4 +307,12 @@ Value emitExp(OpBuilder &b, Location loc, Value x) {
   return math::Exp2Op::create(b, loc, scaled);
 }
 
+void emitAsyncProxyFence(OpBuilder &b, Location loc) {
+  NVVM::FenceProxyOp::create(
+      b, loc,
+      NVVM::ProxyKindAttr::get(b.getContext(), NVVM::ProxyKind::async_shared),
+      NVVM::SharedSpaceAttr::get(b.getContext(),
+                                 NVVM::SharedSpace::shared_cta));
+}
+
 } // namespace flashc::nvidia

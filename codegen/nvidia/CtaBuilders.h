@@ -119,6 +119,11 @@ void onLaneZero(
 /// ex2.approx (relative error about 2^-22, below the f32 tolerance).
 mlir::Value emitExp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
+/// fence.proxy.async.shared::cta: this thread's shared-memory writes
+/// (generic proxy) made visible to the async proxy (wgmma, bulk copies)
+/// once a barrier follows.
+void emitAsyncProxyFence(mlir::OpBuilder &b, mlir::Location loc);
+
 /// Base of the patterns that lower one attn.tile op to CTA code.
 template <typename OpT> struct CtaPattern : mlir::OpConversionPattern<OpT> {
   CtaPattern(mlir::MLIRContext *context, const TargetInfo &target)

@@ -111,16 +111,14 @@ Value loadOrZero(OpBuilder &b, Location loc, Value cond, Type type,
 /// at [batch, head, row0] with cp.reduce.async.bulk .add.f32, a row per
 /// thread (rows of whole 16-byte chunks, 16-byte aligned: isVectorAligned),
 /// once every thread's writes to the tile are fenced for the async proxy
-/// and past a barrier. Each thread waits until its row has been read, so
-/// that a barrier after this is enough before the tile is written again.
+/// and past a barrier (the only one between the tile's writes and this
+/// read: attn-insert-tile-barriers leaves the pair to this op). Each thread
+/// waits until its row has been read, so that a barrier after this is
+/// enough before the tile is written again.
 void emitBulkReduceAdd(OpBuilder &b, Location loc, const CtaThread &cta,
                        Value tile, Value dest, Value batch, Value head,
                        Value row0, Value rows) {
-  NVVM::FenceProxyOp::create(
-      b, loc,
-      NVVM::ProxyKindAttr::get(b.getContext(), NVVM::ProxyKind::async_shared),
-      NVVM::SharedSpaceAttr::get(b.getContext(),
-                                 NVVM::SharedSpace::shared_cta));
+  emitAsyncProxyFence(b, loc);
   gpu::BarrierOp::create(b, loc);
   int64_t cols = cast<MemRefType>(tile.getType()).getShape()[1];
   auto global = memref::ExtractStridedMetadataOp::create(b, loc, dest);

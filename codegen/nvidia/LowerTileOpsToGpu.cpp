@@ -9,6 +9,7 @@
 #include "codegen/nvidia/LowerTileOpsToGpu.h"
 #include "codegen/nvidia/Wgmma.h"
 #include "codegen/RegionDerivative.h"
+#include "codegen/nvidia/CtaBuilders.h"
 #include "codegen/nvidia/Passes.h"
 #include "dialect/AttnOps.h"
 
@@ -47,12 +48,7 @@ void waitForAsyncCopiesAtBarriers(Operation *root) {
       OpBuilder b(barrier);
       NVVM::CpAsyncWaitGroupOp::create(b, barrier.getLoc(), 0);
       if (wgmma)
-        NVVM::FenceProxyOp::create(
-            b, barrier.getLoc(),
-            NVVM::ProxyKindAttr::get(b.getContext(),
-                                     NVVM::ProxyKind::async_shared),
-            NVVM::SharedSpaceAttr::get(b.getContext(),
-                                       NVVM::SharedSpace::shared_cta));
+        emitAsyncProxyFence(b, barrier.getLoc());
     });
   });
 }
