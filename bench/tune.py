@@ -30,6 +30,25 @@ def timed(fn):
     return do_bench(fn, warmup=30, rep=150, return_mode="median")
 
 
+def kernel_times(fn, calls=5):
+    """Per-kernel device time of one call of fn (ms), by kernel name, from the
+    CUDA profiler: which kernel of a backward the time goes to."""
+    acts = [torch.profiler.ProfilerActivity.CUDA]
+    with torch.profiler.profile(activities=acts) as prof:
+        for _ in range(calls):
+            fn()
+        torch.cuda.synchronize()
+    times = {}
+    for e in prof.key_averages():
+        us = getattr(e, "device_time_total", None)
+        if us is None:
+            us = e.cuda_time_total
+        if us > 0:
+            times[e.key] = us / 1e3 / calls
+    return ", ".join(f"{name[:40]} {ms:.3f}" for name, ms in
+                     sorted(times.items(), key=lambda kv: -kv[1])[:4])
+
+
 def sdpa(backend, q, k, v, causal):
     with sdpa_kernel([backend]):
         return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
@@ -64,6 +83,9 @@ def main(argv):
                 grads = torch.autograd.grad(oo, (qq, kk, vv), do, retain_graph=True)
                 fa2_bwd = timed(lambda: torch.autograd.grad(oo, (qq, kk, vv), do,
                                                             retain_graph=True))
+                print("  FA2 bwd kernels (ms): " + kernel_times(
+                    lambda: torch.autograd.grad(oo, (qq, kk, vv), do, retain_graph=True)),
+                    flush=True)
                 have_ref = None
                 print(f"d{d} {m} N={n}: FA2 fwd {fl / peers['FA2'] / 1e9:.1f}"
                       + (f", cuDNN fwd {fl / peers['cuDNN'] / 1e9:.1f}" if "cuDNN" in peers else "")
@@ -108,6 +130,7 @@ def main(argv):
                               f"{errs[0]:.1e}/{errs[1]:.1e}/{errs[2]:.1e} {ms:.3f} ms "
                               f"{2.5 * fl / ms / 1e9:.1f} TFLOP/s "
                               f"({fa2_bwd / ms:.2f}x FA2)", flush=True)
+                        print("      kernels (ms): " + kernel_times(call), flush=True)
                     except Exception as e:  # noqa: BLE001
                         print(f"  bwd {variant:12s} ERROR {e}", flush=True)
     return 0

@@ -39,8 +39,11 @@ RegisterTileLayout RegisterTileLayout::of(MemRefType tile, int64_t warps) {
     layout.slabs = rows / (kMmaM * warps);
     return layout;
   }
-  // Fewer rows than the warps' slabs: column groups of 2-D tiles.
-  int64_t groups = rows % kMmaM == 0 && rows > 0 ? kMmaM * warps / rows : 0;
+  // Fewer rows than the warps' slabs: column groups of 2-D tiles, each a
+  // whole number of warpgroups (64-row blocks, as wgmma forms them). Not
+  // yet GPU-tested: narrower groups (the D = 256 dK/dV kernel's 32-row
+  // tiles on mma.sync) stay in shared memory until they are.
+  int64_t groups = rows % 64 == 0 && rows > 0 ? kMmaM * warps / rows : 0;
   if (tile.getRank() == 2 && groups > 0 && kMmaM * warps % rows == 0 &&
       layout.blocks % groups == 0) {
     layout.slabs = 1;
