@@ -63,6 +63,9 @@ struct CompileOptions {
   bool runPtxas = true;
   /// ptxas to use; empty: $CUDA_ROOT/bin, /usr/local/cuda/bin, then PATH.
   std::string ptxasPath;
+  /// Prefetch every kernel's loop loads whose buffers fit, past the
+  /// register thresholds (attn-pipeline-tile-loads' `always`; tuning).
+  bool prefetchAlways = false;
 };
 
 /// Compiles every kernel of \p tiledModule (func.func with

@@ -63,9 +63,14 @@ def AttnPipelineTileLoadsPass
     when its register tiles take more than 176 registers a thread (forward)
     or 112 (backward kernels, whose shared-memory score tiles keep more
     live), or it has dropout (the prefetch's addresses would make ptxas
-    spill).
+    spill); `always` drops these two rules (for tuning: a kernel of two
+    warpgroups over 128-row tiles runs one CTA an SM, whose loads nothing
+    else overlaps).
   }];
-  let options = AttnChipOptions;
+  let options = AttnChipOptions # [
+    Option<"always", "always", "bool", /*default=*/"false",
+           "pipeline every kernel whose buffers fit, whatever its registers">
+  ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect"

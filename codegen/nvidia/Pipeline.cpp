@@ -39,13 +39,14 @@ using namespace mlir;
 
 namespace flashc::nvidia {
 
-void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target) {
+void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target,
+                            bool prefetchAlways) {
   std::string chip = target.chip().str();
   pm.addPass(createAttnDropUnreadTilesPass());
   if (target.hasLdMatrix() && !target.mmaShapes().empty())
     pm.addPass(createAttnAssignRegisterTilesPass({chip}));
   if (target.hasCpAsync())
-    pm.addPass(createAttnPipelineTileLoadsPass({chip}));
+    pm.addPass(createAttnPipelineTileLoadsPass({chip, prefetchAlways}));
   if (target.hasWgmma())
     pm.addPass(createAttnSelectWgmmaPass({chip}));
   pm.addPass(createAttnPlanSharedMemoryPass({chip, /*pad=*/true}));

@@ -17,7 +17,9 @@ namespace flashc::nvidia {
 /// kernels with no attn op left: drop unread tiles, plan shared memory, map
 /// grid and tiles to the GPU, insert barriers, matmuls to mma.sync, the
 /// other tile ops to CTA code, then canonicalize.
-void buildTileToGpuPipeline(mlir::OpPassManager &pm, const TargetInfo &target);
+/// \p prefetchAlways: attn-pipeline-tile-loads' `always`.
+void buildTileToGpuPipeline(mlir::OpPassManager &pm, const TargetInfo &target,
+                            bool prefetchAlways = false);
 
 /// The gpu.modules of the previous stage to the NVVM and LLVM dialects, with
 /// the NVVM target (chip, PTX features) attached.

@@ -218,7 +218,8 @@ struct AttnPipelineTileLoadsPass
     if (!target)
       return signalPassFailure();
     getOperation().walk([&](func::FuncOp kernel) {
-      if (!kernel->hasAttr(abi::kKernelKindAttr) || !worthPipelining(kernel))
+      if (!kernel->hasAttr(abi::kKernelKindAttr) ||
+          (!always && !worthPipelining(kernel)))
         return;
       // The second buffers must leave the kernel within the chip's shared
       // memory (with room for the planner's row padding).

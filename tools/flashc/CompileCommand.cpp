@@ -34,6 +34,7 @@ int compileSpec(SpecFile &spec, const CompileCommandOptions &opts,
     return fail(tiled.takeError());
   nvidia::CompileOptions compileOpts;
   compileOpts.runPtxas = opts.ptxas;
+  compileOpts.prefetchAlways = opts.prefetchAlways;
   llvm::Expected<nvidia::NvidiaKernels> kernels =
       nvidia::compileForNvidia(**tiled, *target, compileOpts);
   if (!kernels)

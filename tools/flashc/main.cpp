@@ -286,6 +286,9 @@ int realMain(int argc, char **argv) {
   compile->add_option("--dq-block-k", compileOpts.dqBlockK,
                       "override Bc of the backward's dQ kernel")
       ->check(positiveInteger());
+  compile->add_flag("--prefetch-always", compileOpts.prefetchAlways,
+                    "prefetch every kernel's loop loads whose buffers fit, "
+                    "whatever its registers (tuning)");
   compile->add_flag("!--no-ptxas", compileOpts.ptxas,
                     "emit PTX only, even where ptxas exists");
   compile->add_flag("--deterministic", compileOpts.deterministic,

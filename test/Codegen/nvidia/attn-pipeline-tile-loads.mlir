@@ -1,4 +1,5 @@
 // RUN: flashc-opt %s -split-input-file --attn-tile=target=sm_90 --attn-drop-unread-tiles --attn-assign-register-tiles=chip=sm_90 --attn-pipeline-tile-loads=chip=sm_90 | FileCheck %s
+// RUN: flashc-opt %s -split-input-file --attn-tile=target=sm_90 --attn-drop-unread-tiles --attn-assign-register-tiles=chip=sm_90 --attn-pipeline-tile-loads="chip=sm_90 always=1" | FileCheck %s --check-prefix=ALWAYS
 
 // Forward: K and V get second buffers; the first key block's tiles load
 // before the loop; each iteration picks its buffers by parity, waits at a
@@ -34,11 +35,16 @@ func.func @fwd(%q: tensor<1x2x300x64xbf16>, %k: tensor<1x2x300x64xbf16>, %v: ten
 
 // -----
 
-// Dropout: the per-element Philox rounds need the registers; no prefetch.
+// Dropout: the per-element Philox rounds need the registers; no prefetch,
+// unless `always` (tuning) asks for it anyway.
 // CHECK-LABEL: func.func @drop_fwd
 // CHECK-NOT: arith.select %{{.+}} : memref
 // CHECK: scf.for
 // CHECK: attn.tile.load
+// ALWAYS-LABEL: func.func @drop_fwd
+// ALWAYS: scf.for
+// ALWAYS: arith.select %{{.+}}, %{{.+}}, %{{.+}} : memref<128x64xbf16>
+// ALWAYS: gpu.barrier
 func.func @drop(%q: tensor<1x2x300x64xbf16>, %k: tensor<1x2x300x64xbf16>, %v: tensor<1x2x300x64xbf16>) -> (tensor<1x2x300x64xbf16>, tensor<1x2x300xf32>) {
   %o, %lse = attn.attention %q, %k, %v dropout(0.1, seed 7) : tensor<1x2x300x64xbf16>, tensor<1x2x300x64xbf16>, tensor<1x2x300x64xbf16> -> tensor<1x2x300x64xbf16>, tensor<1x2x300xf32>
   return %o, %lse : tensor<1x2x300x64xbf16>, tensor<1x2x300xf32>
