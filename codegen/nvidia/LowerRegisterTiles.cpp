@@ -591,10 +591,19 @@ private:
           b, loc, VectorType::get({2}, b.getF32Type()),
           ValueRange{load(b, loc, tile, at.at()),
                      load(b, loc, tile, {at.slab, at.block, 2 * at.half + 1})});
-      Value row = ft.row(b, loc, layout, at.slab, at.half);
-      Value col = ft.col(b, loc, layout, at.block, 0);
-      if (swizzled)
-        std::tie(row, col) = swizzledIndex(b, loc, destType, row, col);
+      Value row, col = ft.col(b, loc, layout, at.block, 0);
+      if (swizzled) {
+        // Row g + 8 is 8 swizzled rows below row g, in the same chunk: a
+        // constant apart, which the address arithmetic folds.
+        Value offset = addIndex(
+            b, loc,
+            swizzledOffset(b, loc, destType,
+                           ft.row(b, loc, layout, at.slab, /*half=*/0), col),
+            kSwizzleEightRows * at.half);
+        std::tie(row, col) = delinearize(b, loc, destType, offset);
+      } else {
+        row = ft.row(b, loc, layout, at.slab, at.half);
+      }
       vector::StoreOp::create(b, loc, convertFloat(b, loc, pair, elementType),
                               dest, ValueRange{row, col});
     }

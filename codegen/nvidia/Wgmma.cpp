@@ -176,7 +176,18 @@ bool isSwizzledTile(Value tile) {
 
 std::pair<Value, Value> swizzledIndex(OpBuilder &b, Location loc,
                                       MemRefType tile, Value row, Value col) {
-  int64_t rows = tile.getShape()[0], cols = tile.getShape()[1];
+  return delinearize(b, loc, tile, swizzledOffset(b, loc, tile, row, col));
+}
+
+std::pair<Value, Value> delinearize(OpBuilder &b, Location loc,
+                                    MemRefType tile, Value offset) {
+  int64_t cols = tile.getShape()[1];
+  return {divIndex(b, loc, offset, cols), remIndex(b, loc, offset, cols)};
+}
+
+Value swizzledOffset(OpBuilder &b, Location loc, MemRefType tile, Value row,
+                     Value col) {
+  int64_t rows = tile.getShape()[0];
   auto div = [&](Value x, int64_t y) { return divIndex(b, loc, x, y); };
   auto rem = [&](Value x, int64_t y) { return remIndex(b, loc, x, y); };
   auto mul = [&](Value x, int64_t y) { return mulIndex(b, loc, x, y); };
@@ -189,7 +200,7 @@ std::pair<Value, Value> swizzledIndex(OpBuilder &b, Location loc,
       arith::AddIOp::create(
           b, loc, mul(row, kAtomCols),
           arith::AddIOp::create(b, loc, mul(chunk, 8), rem(inAtom, 8))));
-  return {div(offset, cols), rem(offset, cols)};
+  return offset;
 }
 
 WgmmaDescriptors::WgmmaDescriptors(OpBuilder &b, Location loc, Value tile) {

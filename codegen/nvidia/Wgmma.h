@@ -56,6 +56,19 @@ bool isSwizzledTile(mlir::Value tile);
 std::pair<mlir::Value, mlir::Value>
 swizzledIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::MemRefType tile,
               mlir::Value row, mlir::Value col);
+/// The same place as an element offset into the tile: rows 8 further down
+/// are kSwizzleEightRows elements further (same chunks), so that callers
+/// can derive them by a constant.
+mlir::Value swizzledOffset(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::MemRefType tile, mlir::Value row,
+                           mlir::Value col);
+/// Element offset between rows r and r + 8 of a swizzled 16-bit tile.
+inline constexpr int64_t kSwizzleEightRows = 8 * 64;
+/// Indices into the [R][C] memref \p tile of element offset \p offset.
+std::pair<mlir::Value, mlir::Value> delinearize(mlir::OpBuilder &b,
+                                                mlir::Location loc,
+                                                mlir::MemRefType tile,
+                                                mlir::Value offset);
 
 /// A of one wgmma: a shared-memory descriptor (of a K-major [M][K] tile, or
 /// an MN-major [K][M] one), or four 32-bit registers of 16-bit pairs (the
