@@ -13,6 +13,9 @@
 # h_cs     dQ summed by the dK/dV kernel at 64 x 128 (all five matmuls on
 #          wgmma, the pair's dQ split by columns over the warpgroups)
 # i_pfcs   h_cs with --prefetch-always
+# j_cspin  h_cs with --pin-thread-index (fragment addresses recomputed in
+#          the loop instead of hoisted: D = 128 spills 652 -> 400 B)
+# k_mixpin b_mix with --pin-thread-index
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 flashc="$here/build/bin/flashc"
@@ -33,5 +36,8 @@ for d in 64 128; do
     compile h_cs "bwd_d${d}_${m}" --sum-dq --block-q 64 --block-k 128
     compile i_pfcs "bwd_d${d}_${m}" --sum-dq --block-q 64 --block-k 128 \
       --prefetch-always
+    compile j_cspin "bwd_d${d}_${m}" --sum-dq --block-q 64 --block-k 128 \
+      --pin-thread-index
+    compile k_mixpin "bwd_d${d}_${m}" "${mix[@]}" --pin-thread-index
   done
 done

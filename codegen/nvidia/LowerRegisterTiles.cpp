@@ -41,7 +41,8 @@ constexpr int64_t kBlocksPerKLoop = 8;
 /// Builds the fragment code of one kernel's ops on register tiles.
 class RegisterTileLowering {
 public:
-  RegisterTileLowering(gpu::GPUFuncOp kernel) : kernel(kernel) {
+  RegisterTileLowering(gpu::GPUFuncOp kernel, bool pinThreadIndex)
+      : kernel(kernel), pinThreadIndex(pinThreadIndex) {
     threads = 32;
     if (DenseI32ArrayAttr known = kernel.getKnownBlockSizeAttr())
       threads = known[0];
@@ -88,7 +89,7 @@ public:
 private:
   LogicalResult lower(Operation *op) {
     OpBuilder b(op);
-    ft = FragmentThread::build(b, op->getLoc(), threads);
+    ft = FragmentThread::build(b, op->getLoc(), threads, pinThreadIndex);
     auto copy = dyn_cast<TileCopyOp>(op);
     LogicalResult result =
         copy && !physical.count(copy.getDest())
@@ -691,6 +692,7 @@ private:
   }
 
   gpu::GPUFuncOp kernel;
+  bool pinThreadIndex;
   int64_t threads;
   FragmentThread ft;
   llvm::DenseMap<Value, Value> physical;
@@ -704,9 +706,10 @@ struct AttnLowerRegisterTilesPass
   using Base::Base;
 
   void runOnOperation() override {
-    WalkResult result = getOperation().walk([](gpu::GPUFuncOp kernel) {
-      return failed(RegisterTileLowering(kernel).run()) ? WalkResult::interrupt()
-                                                        : WalkResult::advance();
+    WalkResult result = getOperation().walk([&](gpu::GPUFuncOp kernel) {
+      return failed(RegisterTileLowering(kernel, pinThreadIndex).run())
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
     });
     if (result.wasInterrupted())
       signalPassFailure();

@@ -339,7 +339,7 @@ llvm::Expected<NvidiaKernels> compileForNvidia(ModuleOp tiledModule,
   // Stage 1: the launch facts live on the gpu.funcs, which stage 2 turns
   // into binaries.
   PassManager toGpu(context);
-  buildTileToGpuPipeline(toGpu, target, options.prefetchAlways);
+  buildTileToGpuPipeline(toGpu, target, options.tuning);
   if (llvm::Error err =
           runCapturingDiagnostics(toGpu, *module, "lowering to GPU kernels"))
     return std::move(err);

@@ -10,6 +10,7 @@
 #ifndef FLASHC_CODEGEN_NVIDIA_NVIDIACOMPILER_H
 #define FLASHC_CODEGEN_NVIDIA_NVIDIACOMPILER_H
 
+#include "codegen/nvidia/Pipeline.h"
 #include "codegen/nvidia/TargetInfo.h"
 #include "dialect/AttentionConfig.h"
 #include "passes/TileSelection.h"
@@ -63,9 +64,9 @@ struct CompileOptions {
   bool runPtxas = true;
   /// ptxas to use; empty: $CUDA_ROOT/bin, /usr/local/cuda/bin, then PATH.
   std::string ptxasPath;
-  /// Prefetch every kernel's loop loads whose buffers fit, past the
-  /// register thresholds (attn-pipeline-tile-loads' `always`; tuning).
-  bool prefetchAlways = false;
+  /// Tuning switches (Pipeline.h): prefetch past the register thresholds,
+  /// fragment coordinates recomputed per op instead of hoisted.
+  TileToGpuOptions tuning;
 };
 
 /// Compiles every kernel of \p tiledModule (func.func with

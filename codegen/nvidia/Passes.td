@@ -233,7 +233,11 @@ def AttnLowerRegisterTilesPass
 
     The logical allocas are erased once nothing uses them.
   }];
-  let options = AttnChipOptions;
+  let options = AttnChipOptions # [
+    Option<"pinThreadIndex", "pin-thread-index", "bool", /*default=*/"false",
+           "read the thread index per op through an opaque asm, so that "
+           "fragment addresses are recomputed in loops, not hoisted (tuning)">
+  ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
     "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",

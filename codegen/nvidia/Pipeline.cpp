@@ -40,19 +40,19 @@ using namespace mlir;
 namespace flashc::nvidia {
 
 void buildTileToGpuPipeline(OpPassManager &pm, const TargetInfo &target,
-                            bool prefetchAlways) {
+                            const TileToGpuOptions &options) {
   std::string chip = target.chip().str();
   pm.addPass(createAttnDropUnreadTilesPass());
   if (target.hasLdMatrix() && !target.mmaShapes().empty())
     pm.addPass(createAttnAssignRegisterTilesPass({chip}));
   if (target.hasCpAsync())
-    pm.addPass(createAttnPipelineTileLoadsPass({chip, prefetchAlways}));
+    pm.addPass(createAttnPipelineTileLoadsPass({chip, options.prefetchAlways}));
   if (target.hasWgmma())
     pm.addPass(createAttnSelectWgmmaPass({chip}));
   pm.addPass(createAttnPlanSharedMemoryPass({chip, /*pad=*/true}));
   pm.addPass(createAttnMapKernelsToGpuPass({chip, target.threadsPerBlock()}));
   pm.addPass(createAttnInsertTileBarriersPass());
-  pm.addPass(createAttnLowerRegisterTilesPass({chip}));
+  pm.addPass(createAttnLowerRegisterTilesPass({chip, options.pinThreadIndex}));
   pm.addPass(createAttnLowerTileMatmulToMmaPass({chip}));
   pm.addPass(createAttnLowerTileOpsToGpuPass({chip}));
   pm.addPass(createCanonicalizerPass());

@@ -17,9 +17,16 @@ namespace flashc::nvidia {
 /// kernels with no attn op left: drop unread tiles, plan shared memory, map
 /// grid and tiles to the GPU, insert barriers, matmuls to mma.sync, the
 /// other tile ops to CTA code, then canonicalize.
-/// \p prefetchAlways: attn-pipeline-tile-loads' `always`.
+/// Tuning switches of the tiles-to-GPU passes (off: the measured defaults).
+struct TileToGpuOptions {
+  /// attn-pipeline-tile-loads' `always`.
+  bool prefetchAlways = false;
+  /// attn-lower-register-tiles' `pin-thread-index`.
+  bool pinThreadIndex = false;
+};
+
 void buildTileToGpuPipeline(mlir::OpPassManager &pm, const TargetInfo &target,
-                            bool prefetchAlways = false);
+                            const TileToGpuOptions &options = {});
 
 /// The gpu.modules of the previous stage to the NVVM and LLVM dialects, with
 /// the NVVM target (chip, PTX features) attached.

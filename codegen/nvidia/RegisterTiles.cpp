@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -61,9 +62,21 @@ MemRefType RegisterTileLayout::physicalType(MLIRContext *context) const {
 }
 
 FragmentThread FragmentThread::build(OpBuilder &b, Location loc,
-                                     int64_t threads) {
+                                     int64_t threads, bool pinned) {
   FragmentThread t;
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value tid;
+  if (pinned) {
+    auto read = LLVM::InlineAsmOp::create(
+        b, loc, TypeRange{b.getI32Type()}, ValueRange{},
+        "mov.u32 $0, %tid.x;", "=r", /*has_side_effects=*/true,
+        /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    tid = arith::IndexCastUIOp::create(b, loc, b.getIndexType(),
+                                       read.getResult(0));
+  } else {
+    tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  }
   t.lane = arith::RemUIOp::create(b, loc, tid, indexConstant(b, loc, 32));
   t.warp = arith::DivUIOp::create(b, loc, tid, indexConstant(b, loc, 32));
   t.g = arith::DivUIOp::create(b, loc, t.lane, indexConstant(b, loc, 4));

@@ -72,8 +72,12 @@ struct FragmentThread {
   mlir::Value lane;
   int64_t warps = 0;
 
+  /// \p pinned: the thread index is read by an inline asm with side
+  /// effects, so that LLVM neither hoists nor shares the coordinates (nor
+  /// the addresses made of them) beyond the op: recomputed where used
+  /// rather than held in registers through a loop.
   static FragmentThread build(mlir::OpBuilder &b, mlir::Location loc,
-                              int64_t threads);
+                              int64_t threads, bool pinned = false);
   /// First row of the thread's slab \p slab of a tile of \p layout:
   /// 16 (slab W + w) for W row warps.
   mlir::Value slabRow(mlir::OpBuilder &b, mlir::Location loc,

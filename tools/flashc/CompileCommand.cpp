@@ -34,7 +34,8 @@ int compileSpec(SpecFile &spec, const CompileCommandOptions &opts,
     return fail(tiled.takeError());
   nvidia::CompileOptions compileOpts;
   compileOpts.runPtxas = opts.ptxas;
-  compileOpts.prefetchAlways = opts.prefetchAlways;
+  compileOpts.tuning.prefetchAlways = opts.prefetchAlways;
+  compileOpts.tuning.pinThreadIndex = opts.pinThreadIndex;
   llvm::Expected<nvidia::NvidiaKernels> kernels =
       nvidia::compileForNvidia(**tiled, *target, compileOpts);
   if (!kernels)

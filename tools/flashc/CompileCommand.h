@@ -18,8 +18,9 @@ struct CompileCommandOptions {
   int64_t blockQ = 0, blockK = 0;
   /// The backward's dQ kernel's tile overrides (0: as the dK/dV kernel's).
   int64_t dqBlockQ = 0, dqBlockK = 0;
-  /// Prefetch past the register thresholds (CompileOptions::prefetchAlways).
+  /// Tuning switches (nvidia::TileToGpuOptions).
   bool prefetchAlways = false;
+  bool pinThreadIndex = false;
   /// Run ptxas for a cubin and the register/spill report, when it exists.
   bool ptxas = true;
   /// Compile every gradient as `deterministic` (no atomics).

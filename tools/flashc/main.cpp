@@ -289,6 +289,10 @@ int realMain(int argc, char **argv) {
   compile->add_flag("--prefetch-always", compileOpts.prefetchAlways,
                     "prefetch every kernel's loop loads whose buffers fit, "
                     "whatever its registers (tuning)");
+  compile->add_flag("--pin-thread-index", compileOpts.pinThreadIndex,
+                    "recompute register-tile fragment addresses in each op "
+                    "instead of letting LLVM hoist them out of loops "
+                    "(tuning)");
   compile->add_flag("!--no-ptxas", compileOpts.ptxas,
                     "emit PTX only, even where ptxas exists");
   compile->add_flag("--deterministic", compileOpts.deterministic,

@@ -1,4 +1,5 @@
 // RUN: flashc-opt %s -split-input-file -attn-lower-register-tiles -verify-diagnostics | FileCheck %s
+// RUN: flashc-opt %s -split-input-file -attn-lower-register-tiles=pin-thread-index=1 -verify-diagnostics | FileCheck %s --check-prefix=PIN
 
 // One forward step on register tiles in a CTA of 4 warps: 64 rows are one
 // 16-row slab a warp, 16 columns two 8-column blocks. Each tile becomes a
@@ -260,6 +261,14 @@ gpu.func @pair_dq(%out: !acc, %i: index) kernel attributes {known_block_size = a
 // 32 (w / 4) + 32), 4 blocks. Its wgmma is m64n32k16 over K = 128 (8 k16
 // steps): B (K, MN-major) from the group's first column, 64 bytes into the
 // atom's rows; the store writes the group's columns: 16 elements a thread.
+// With pin-thread-index, the thread index of each op's fragment
+// coordinates comes from an opaque asm (LLVM does not hoist what depends on
+// it out of loops), not gpu.thread_id.
+// PIN-LABEL: gpu.func @column_groups
+// PIN-NOT: gpu.thread_id
+// PIN: llvm.inline_asm has_side_effects asm_dialect = att "mov.u32 $0, %tid.x;", "=r"  : () -> i32
+// PIN-NOT: gpu.thread_id
+// PIN: gpu.return
 // CHECK-LABEL: gpu.func @column_groups
 // CHECK: memref.alloca() : memref<1x4x4xf32>
 // CHECK: %[[TID:.+]] = gpu.thread_id x
