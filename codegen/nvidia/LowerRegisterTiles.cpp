@@ -327,10 +327,8 @@ private:
       descA.emplace(b, loc, lhs);
     WgmmaDescriptors descB(b, loc, rhs);
     // The first row of the warp's warpgroup in a 64-row block.
-    Value rowWarp = layout.columnGroups == 1
-                        ? ft.warp
-                        : remIndex(b, loc, ft.warp, layout.rowWarps());
-    Value groupRow = mulIndex(b, loc, divIndex(b, loc, rowWarp, 4), 64);
+    Value groupRow = mulIndex(
+        b, loc, divIndex(b, loc, ft.rowWarp(b, loc, layout), 4), 64);
     NVVM::WgmmaFenceAlignedOp::create(b, loc);
     for (int64_t kk = 0; kk < k / kMmaK; ++kk) {
       SmallVector<SmallVector<Value>> aRegs;

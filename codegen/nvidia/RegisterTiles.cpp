@@ -44,7 +44,8 @@ RegisterTileLayout RegisterTileLayout::of(MemRefType tile, int64_t warps) {
   // whole number of warpgroups (64-row blocks, as wgmma forms them). Not
   // yet GPU-tested: narrower groups (the D = 256 dK/dV kernel's 32-row
   // tiles on mma.sync) stay in shared memory until they are.
-  int64_t groups = rows % 64 == 0 && rows > 0 ? kMmaM * warps / rows : 0;
+  int64_t groups =
+      rows % kWarpgroupRows == 0 && rows > 0 ? kMmaM * warps / rows : 0;
   if (tile.getRank() == 2 && groups > 0 && kMmaM * warps % rows == 0 &&
       layout.blocks % groups == 0) {
     layout.slabs = 1;
@@ -90,10 +91,16 @@ FragmentThread FragmentThread::build(OpBuilder &b, Location loc,
 Value FragmentThread::slabRow(OpBuilder &b, Location loc,
                               const RegisterTileLayout &layout,
                               int64_t slab) const {
-  int64_t rowWarps = layout.rowWarps();
-  Value w = layout.columnGroups == 1 ? warp : remIndex(b, loc, warp, rowWarps);
-  Value w16 = arith::MulIOp::create(b, loc, w, indexConstant(b, loc, kMmaM));
-  return addIndex(b, loc, w16, kMmaM * slab * rowWarps);
+  Value w16 = arith::MulIOp::create(b, loc, rowWarp(b, loc, layout),
+                                   indexConstant(b, loc, kMmaM));
+  return addIndex(b, loc, w16, kMmaM * slab * layout.rowWarps());
+}
+
+Value FragmentThread::rowWarp(OpBuilder &b, Location loc,
+                              const RegisterTileLayout &layout) const {
+  if (layout.columnGroups == 1)
+    return warp;
+  return remIndex(b, loc, warp, layout.rowWarps());
 }
 
 Value FragmentThread::row(OpBuilder &b, Location loc,

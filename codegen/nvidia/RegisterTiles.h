@@ -41,6 +41,9 @@ namespace flashc::nvidia {
 /// Whether \p tile is a register tile (private address space).
 bool isRegisterTile(mlir::Value tile);
 
+/// Rows of a warpgroup's share of a tile (wgmma's M): 4 warps x 16.
+inline constexpr int64_t kWarpgroupRows = 64;
+
 /// How one thread holds a register tile of a CTA of `warps` warps.
 struct RegisterTileLayout {
   int64_t warps = 0;
@@ -78,6 +81,9 @@ struct FragmentThread {
   /// rather than held in registers through a loop.
   static FragmentThread build(mlir::OpBuilder &b, mlir::Location loc,
                               int64_t threads, bool pinned = false);
+  /// The warp's place among the row warps of a tile of \p layout: w % W.
+  mlir::Value rowWarp(mlir::OpBuilder &b, mlir::Location loc,
+                      const RegisterTileLayout &layout) const;
   /// First row of the thread's slab \p slab of a tile of \p layout:
   /// 16 (slab W + w) for W row warps.
   mlir::Value slabRow(mlir::OpBuilder &b, mlir::Location loc,

@@ -62,8 +62,9 @@ swizzledIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::MemRefType tile,
 mlir::Value swizzledOffset(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::MemRefType tile, mlir::Value row,
                            mlir::Value col);
-/// Element offset between rows r and r + 8 of a swizzled 16-bit tile.
-inline constexpr int64_t kSwizzleEightRows = 8 * 64;
+/// Element offset between rows r and r + 8 of a swizzled 16-bit tile: one
+/// atom's 8 rows of 128 bytes.
+inline constexpr int64_t kSwizzleEightRows = kSwizzleAtomBytes / 2;
 /// Indices into the [R][C] memref \p tile of element offset \p offset.
 std::pair<mlir::Value, mlir::Value> delinearize(mlir::OpBuilder &b,
                                                 mlir::Location loc,
