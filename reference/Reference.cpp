@@ -83,8 +83,10 @@ void checkTensor(const char *field, const std::vector<double> &t,
 }
 
 /// Checks everything forward needs; backward adds dout and customScoreGrad.
+/// Validates \p p, q and k; v only when given.
 void validate(const Problem &p, const std::vector<double> &q,
-              const std::vector<double> &k, const std::vector<double> &v) {
+              const std::vector<double> &k,
+              const std::vector<double> *v = nullptr) {
   checkPositive("batch", p.batch);
   checkPositive("headsQ", p.headsQ);
   checkPositive("headsKV", p.headsKV);
@@ -112,8 +114,9 @@ void validate(const Problem &p, const std::vector<double> &q,
               "[batch, headsQ, seqQ, headDim]");
   checkTensor("k", k, p.batch * p.headsKV * p.seqK * p.headDim,
               "[batch, headsKV, seqK, headDim]");
-  checkTensor("v", v, p.batch * p.headsKV * p.seqK * p.headDimV,
-              "[batch, headsKV, seqK, headDimV]");
+  if (v)
+    checkTensor("v", *v, p.batch * p.headsKV * p.seqK * p.headDimV,
+                "[batch, headsKV, seqK, headDimV]");
 }
 
 //===----------------------------------------------------------------------===//
@@ -305,7 +308,7 @@ double philoxUniform(uint64_t seed, uint64_t offset, int64_t bh, int64_t i,
 ForwardResult forward(const Problem &p, const std::vector<double> &q,
                       const std::vector<double> &k,
                       const std::vector<double> &v) {
-  validate(p, q, k, v);
+  validate(p, q, k, &v);
   ForwardResult result;
   result.out.assign(p.batch * p.headsQ * p.seqQ * p.headDimV, 0.0);
   result.lse.assign(p.batch * p.headsQ * p.seqQ, kNegInf);
@@ -326,12 +329,25 @@ ForwardResult forward(const Problem &p, const std::vector<double> &q,
   return result;
 }
 
+std::vector<double> customScoreInputs(const Problem &p,
+                                      const std::vector<double> &q,
+                                      const std::vector<double> &k) {
+  validate(p, q, k);
+  std::vector<double> inputs;
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t h = 0; h < p.headsQ; ++h)
+      for (int64_t i = 0; i < p.seqQ; ++i)
+        for (const ScoreStages &s : evaluateRow(p, q, k, b, h, i).scores)
+          inputs.push_back(s.beforeCustom);
+  return inputs;
+}
+
 BackwardResult backward(const Problem &p, const std::vector<double> &q,
                         const std::vector<double> &k,
                         const std::vector<double> &v,
                         const std::vector<double> &dout,
                         const std::vector<double> *rowDot) {
-  validate(p, q, k, v);
+  validate(p, q, k, &v);
   checkTensor("dout", dout, p.batch * p.headsQ * p.seqQ * p.headDimV,
               "[batch, headsQ, seqQ, headDimV]");
   if (rowDot)

@@ -84,6 +84,14 @@ ForwardResult forward(const Problem &p, const std::vector<double> &q,
                       const std::vector<double> &k,
                       const std::vector<double> &v);
 
+/// The score each kept (b, h, i, j) hands the custom score: after scaling,
+/// softcap and ALiBi, in (b, h, i, j) order. Lets a test keep its inputs
+/// clear of a custom score's kinks, where the derivative is undefined.
+/// Validates as forward does.
+std::vector<double> customScoreInputs(const Problem &p,
+                                      const std::vector<double> &q,
+                                      const std::vector<double> &k);
+
 /// dQ, dK and dV of L = sum(O * dout) for dout [B, Hq, Nq, Dv], by
 /// recomputing P (and the dropout mask) from the inputs. dK and dV of a KV
 /// head sum over its query heads. Validates as forward does, and also needs
