@@ -172,6 +172,23 @@ TEST(Hand, CausalForward) {
   EXPECT_NEAR(r.lse[1], 2.1269280110429727, kHandTol);
 }
 
+// The custom score's inputs are the kept pairs' scores before it, in
+// (b, h, i, j) order: causal keeps (0, 0), (1, 0), (1, 1), with q_i * k_j =
+// 0, 0, 2; the custom score (here 10 s) does not apply to them.
+TEST(Hand, CustomScoreInputs) {
+  Problem p = handProblem();
+  p.causal = true;
+  p.customScore = [](double s, int64_t, int64_t, int64_t, int64_t) {
+    return 10.0 * s;
+  };
+  EXPECT_EQ(customScoreInputs(p, kHandQ, kHandK),
+            (std::vector<double>{0.0, 0.0, 2.0}));
+  p.scale = 0.5;
+  EXPECT_EQ(customScoreInputs(p, kHandQ, kHandK),
+            (std::vector<double>{0.0, 0.0, 1.0}));
+  EXPECT_THROW(customScoreInputs(p, kHandQ, {0, 1, 2}), std::invalid_argument);
+}
+
 // Modifier order and constants: softcap, then ALiBi, then the custom score.
 // With scale 0.5, qk = 6, c = 2: softcap gives 2 tanh(1.5) =
 // 1.8102965072897328. ALiBi for h = 0 of Hq = 2 has slope 2^-4 = 0.0625; at
