@@ -147,9 +147,15 @@ IOReport computeIOReport(const attn::AttentionConfig &cfg,
   // Backward: bwd_prep, then bwd_dkdv (one CTA per (b, KV head, key tile),
   // looping over the group's query heads), then bwd_dq: with sumDq, bwd_dkdv
   // adds each pair's dQ into the f32 dq_accum and bwd_dq converts it; else
-  // bwd_dq walks the pairs again as the forward does.
+  // bwd_dq walks the pairs again as the forward does, at its own tiles.
   PassFigures &g = r.backward;
-  g.blocks.total = sumDq ? pairs : 2 * pairs;
+  const TileSizes dqTiles = tiles.forDq();
+  const int64_t dqBr = dqTiles.blockQ, dqBc = dqTiles.blockK;
+  const int64_t dqQBlocks = ceilDiv(p.seqQ, dqBr);
+  PairWalker dqWalker(cfg, p, dqTiles);
+  g.blocks.total =
+      sumDq ? pairs
+            : pairs + p.batch * p.headsQ * dqQBlocks * ceilDiv(p.seqK, dqBc);
   int64_t dropBytes = cfg.hasDropout() ? 4 * br * bc : 0;
   int64_t dkdvChip =
       static_cast<int64_t>(e * (bc * (d + dv) + br * (d + dv))) +
@@ -158,32 +164,36 @@ IOReport computeIOReport(const attn::AttentionConfig &cfg,
     g.onChipBytes = dkdvChip + static_cast<int64_t>(e * bc * br) + 8 * br * d;
   else
     g.onChipBytes = std::max(
-        dkdvChip, static_cast<int64_t>(e * (br * (d + dv) + bc * (d + dv))) +
-                      4 * (br * d + 2 * br + 3 * br * bc));
+        dkdvChip,
+        static_cast<int64_t>(e * (dqBr * (d + dv) + dqBc * (d + dv))) +
+            4 * (dqBr * d + 2 * dqBr + 3 * dqBr * dqBc));
   for (int64_t b = 0; b < p.batch; ++b) {
     int64_t nq = walker.seqLenQ(b), nk = walker.seqLenK(b);
-    for (int64_t h = 0; h < p.headsQ; ++h)
-      for (int64_t qb = 0; qb < qBlocks; ++qb) {
-        int64_t q0 = qb * br, rows = std::min(br, p.seqQ - q0);
-        // bwd_prep reads O and dO, writes D (and zeros into dq_accum); bwd_dq
-        // writes dQ.
-        g.hbmReadBytes += 2 * e * dv * rows;
-        g.hbmWriteBytes += (4 + e * d) * rows;
-        if (sumDq) {
-          // bwd_dq reads dq_accum.
-          g.hbmReadBytes += 4 * d * rows;
-          g.hbmWriteBytes += 4 * d * rows;
-          continue;
-        }
+    for (int64_t h = 0; h < p.headsQ; ++h) {
+      // bwd_prep reads O and dO, writes D (and zeros into dq_accum); bwd_dq
+      // writes dQ.
+      g.hbmReadBytes += 2 * e * dv * p.seqQ;
+      g.hbmWriteBytes += (4 + e * d) * p.seqQ;
+      if (sumDq) {
+        // bwd_dq reads dq_accum.
+        g.hbmReadBytes += 4 * d * p.seqQ;
+        g.hbmWriteBytes += 4 * d * p.seqQ;
+        continue;
+      }
+      for (int64_t qb = 0; qb < dqQBlocks; ++qb) {
+        int64_t q0 = qb * dqBr;
         // bwd_dq reads Q, dO, LSE, D once and K, V per visited pair.
-        g.hbmReadBytes += (e * (d + dv) + 8) * loadedRows(q0, br, nq, p.seqQ);
-        walker.forEachBlock(true, b, h, q0, [&](int64_t y, bool full) {
+        g.hbmReadBytes +=
+            (e * (d + dv) + 8) * loadedRows(q0, dqBr, nq, p.seqQ);
+        dqWalker.forEachBlock(true, b, h, q0, [&](int64_t y, bool full) {
           ++g.blocks.visited;
           g.blocks.full += full;
-          g.hbmReadBytes += e * (d + dv) * loadedRows(y * bc, bc, nk, p.seqK);
-          g.flops += 2.0 * br * bc * (2 * d + dv);
+          g.hbmReadBytes +=
+              e * (d + dv) * loadedRows(y * dqBc, dqBc, nk, p.seqK);
+          g.flops += 2.0 * dqBr * dqBc * (2 * d + dv);
         });
       }
+    }
     for (int64_t hk = 0; hk < p.headsKV; ++hk)
       for (int64_t kb = 0; kb < kBlocks; ++kb) {
         int64_t k0 = kb * bc, rows = std::min(bc, p.seqK - k0);

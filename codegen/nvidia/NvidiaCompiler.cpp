@@ -211,6 +211,22 @@ static bool shrink(int64_t &blockQ, int64_t &blockK) {
   return true;
 }
 
+TileSizes kernelTiles(ModuleOp tiled) {
+  TileSizes tiles;
+  tiled.walk([&](func::FuncOp func) {
+    auto kind = func->getAttrOfType<StringAttr>(abi::kKernelKindAttr);
+    if (!kind)
+      return;
+    auto info = func->getAttrOfType<DictionaryAttr>(abi::kKernelInfoAttr);
+    bool isDq = kind.getValue() == abi::kBackwardDq;
+    int64_t &rows = isDq ? tiles.dqBlockQ : tiles.blockQ;
+    int64_t &cols = isDq ? tiles.dqBlockK : tiles.blockK;
+    rows = std::max(rows, infoInt(info, abi::kTileRows));
+    cols = std::max(cols, infoInt(info, abi::kTileCols));
+  });
+  return tiles;
+}
+
 llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
                                                     const TargetInfo &target,
                                                     TileSizes tiles,
@@ -248,21 +264,15 @@ llvm::Expected<OwningOpRef<ModuleOp>> tileForNvidia(ModuleOp spec,
               runCapturingDiagnostics(registers, *estimate, "register tiles"))
         return std::move(err);
     }
-    TileSizes chosen;
+    TileSizes chosen = kernelTiles(*estimate);
     bool mainOver = false, dqOver = false;
     estimate->walk([&](func::FuncOp func) {
       auto kind = func->getAttrOfType<StringAttr>(abi::kKernelKindAttr);
       if (!kind)
         return;
-      auto info = func->getAttrOfType<DictionaryAttr>(abi::kKernelInfoAttr);
-      bool isDq = kind.getValue() == abi::kBackwardDq;
-      int64_t &rows = isDq ? chosen.dqBlockQ : chosen.blockQ;
-      int64_t &cols = isDq ? chosen.dqBlockK : chosen.blockK;
-      rows = std::max(rows, infoInt(info, abi::kTileRows));
-      cols = std::max(cols, infoInt(info, abi::kTileCols));
       bool over =
           planSharedMemory(func, target, /*pad=*/false).totalBytes > limit;
-      (isDq ? dqOver : mainOver) |= over;
+      (kind.getValue() == abi::kBackwardDq ? dqOver : mainOver) |= over;
     });
     // compileForNvidia reports what still does not fit.
     bool shrunk = false;

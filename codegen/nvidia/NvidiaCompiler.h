@@ -97,6 +97,11 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 tileForNvidia(mlir::ModuleOp spec, const TargetInfo &target,
               TileSizes tiles = {}, bool sumDq = false);
 
+/// The tiles the kernels of \p tiled (tileForNvidia's result) run at: the
+/// largest among the forward, bwd_prep and dK/dV kernels, and bwd_dq's
+/// apart (dqBlockQ/dqBlockK; 0 where there is no bwd_dq).
+TileSizes kernelTiles(mlir::ModuleOp tiled);
+
 /// Where ptxas is, or std::nullopt.
 std::optional<std::string> findPtxas();
 

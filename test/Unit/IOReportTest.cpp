@@ -213,6 +213,42 @@ TEST_F(IOReportTest, BackwardFormsVisitAndCountAsTheirKernels) {
   EXPECT_DOUBLE_EQ(rec.backward.hbmWriteBytes, n * 4 + n * e * d + n * e * 2 * d);
 }
 
+TEST_F(IOReportTest, RecomputedDqWalksItsOwnTiles) {
+  // Causal N = 256, d = 64, bf16; dK/dV at 64 x 128, bwd_dq at 128 x 64.
+  // dK/dV: 4 x 2 pairs, 6 on or below the diagonal; bwd_dq: 2 x 4 pairs, 6
+  // too. bwd_dq reads Q, dO, LSE, D once per query tile (2 tiles of 128
+  // rows) and K, V (64 rows) per visited pair; its on-chip bytes are those
+  // of 128 x 64 tiles.
+  Case c{256, 256, 64, 128};
+  c.causal = true;
+  attn::AttentionConfig cfg = config(c, b.getBF16Type());
+  IOReport same = computeIOReport(cfg, problem(c), {64, 128}, 256 * 1024,
+                                  /*sumDq=*/false);
+  IOReport own = computeIOReport(cfg, problem(c), {64, 128, 128, 64},
+                                 256 * 1024, /*sumDq=*/false);
+  double e = 2, d = 64;
+  EXPECT_EQ(own.backward.blocks.total, 8 + 8);
+  EXPECT_EQ(own.backward.blocks.visited, 6 + 6);
+  // The dK/dV pass is the same in both; bwd_dq's pairs are 128 x 64 instead
+  // of 64 x 128, as many FLOPs a pair, as many pairs visited.
+  EXPECT_DOUBLE_EQ(own.backward.flops, same.backward.flops);
+  // bwd_dq's reads at 64 x 128: Q, dO, LSE, D per row (256 (2 e d + 8))
+  // and K, V per visited pair: query tiles of 64 see 1, 1, 2, 2 key tiles
+  // of 128 rows; at 128 x 64, query tiles of 128 see 2 and 4 of 64 rows.
+  double dqReadsSame = 256 * (2 * e * d + 8) + 6 * 128 * 2 * e * d;
+  double dqReadsOwn = 256 * (2 * e * d + 8) + 6 * 64 * 2 * e * d;
+  EXPECT_DOUBLE_EQ(own.backward.hbmReadBytes - same.backward.hbmReadBytes,
+                   dqReadsOwn - dqReadsSame);
+  // On chip: the larger of the two kernels; bwd_dq's at 128 x 128 (Q, dO,
+  // K, V tiles, the f32 dQ, LSE and D, S, P and dP) outgrows dK/dV's at
+  // 64 x 64.
+  IOReport wide = computeIOReport(cfg, problem(c), {64, 64, 128, 128},
+                                  256 * 1024, /*sumDq=*/false);
+  EXPECT_EQ(wide.backward.onChipBytes,
+            e * (128 * 2 * d + 128 * 2 * d) +
+                4 * (128 * d + 2 * 128 + 3 * 128 * 128));
+}
+
 TEST_F(IOReportTest, PaddedBatchReadsOnlyValidRows) {
   // Batch 1 has no valid keys: nothing is visited for it, and its query rows
   // are still written (O = 0, LSE = -inf).

@@ -6,11 +6,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/flashc/ExplainCommand.h"
+#include "tools/flashc/GradientSpec.h"
 
+#include "codegen/nvidia/NvidiaCompiler.h"
 #include "passes/IOReport.h"
 #include "passes/TileSelection.h"
 
 #include "dialect/AttnOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -55,6 +58,39 @@ void printPass(llvm::raw_ostream &out, llvm::StringRef name,
                        bytesStr(standardBytes),
                        total > 0 ? standardBytes / total : 0.0);
 }
+/// The module the backward figures describe: a gradient spec itself, a
+/// forward spec's gradient (withGradientFunction, as `flashc run --grad`);
+/// or, as an error, why a forward spec has none (its diagnostics captured,
+/// not printed: the forward figures still stand).
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+gradientModule(SpecFile &spec) {
+  if (llvm::isa<attn::AttentionGradOp>(spec.attentionOp()))
+    return mlir::OwningOpRef<mlir::ModuleOp>(spec.module().clone());
+  std::string firstDiagnostic;
+  mlir::ScopedDiagnosticHandler capture(
+      spec.module().getContext(), [&](mlir::Diagnostic &diagnostic) {
+        if (firstDiagnostic.empty())
+          firstDiagnostic = diagnostic.str();
+        return mlir::success();
+      });
+  auto gradient = withGradientFunction(spec.module());
+  if (!gradient && !firstDiagnostic.empty()) {
+    llvm::consumeError(gradient.takeError());
+    return llvm::createStringError(firstDiagnostic);
+  }
+  return gradient;
+}
+
+/// The tiles flashc compiles \p module at for the GPU \p target (bwd_dq's
+/// apart), as `flashc compile` and `flashc run` do.
+llvm::Expected<TileSizes> gpuTiles(mlir::ModuleOp module,
+                                   const nvidia::TargetInfo &target,
+                                   TileSizes overrides) {
+  auto tiled = nvidia::tileForNvidia(module, target, overrides);
+  if (!tiled)
+    return tiled.takeError();
+  return nvidia::kernelTiles(**tiled);
+}
 } // namespace
 
 int explainSpec(SpecFile &spec, const ExplainOptions &opts,
@@ -79,12 +115,45 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
         << "\n";
     return kExitFailure;
   }
+  // The paper's tiles (and the overrides' checks); on a GPU, the tiles the
+  // kernels are compiled at replace them: the forward's as the spec
+  // compiles, the backward's as its gradient does.
   llvm::Expected<TileSizes> tiles =
       selectTileSizes(config, *sram, opts.blockQ, opts.blockK);
   if (!tiles) {
     err << "flashc explain: error: " << llvm::toString(tiles.takeError())
         << "\n";
     return kExitFailure;
+  }
+  auto gradient = gradientModule(spec);
+  std::string noBackward;
+  if (!gradient)
+    noBackward = llvm::toString(gradient.takeError());
+  bool gpu = opts.target != "cpu";
+  TileSizes forwardTiles = *tiles, backwardTiles = *tiles;
+  if (gpu) {
+    auto fail = [&](llvm::Error e) {
+      err << "flashc explain: error: " << llvm::toString(std::move(e))
+          << "\n";
+      return kExitFailure;
+    };
+    llvm::Expected<nvidia::TargetInfo> target =
+        nvidia::TargetInfo::get(opts.target);
+    if (!target)
+      return fail(target.takeError());
+    TileSizes overrides{opts.blockQ, opts.blockK};
+    llvm::Expected<TileSizes> forward =
+        gpuTiles(spec.module(), *target, overrides);
+    if (!forward)
+      return fail(forward.takeError());
+    forwardTiles = backwardTiles = *forward;
+    if (gradient) {
+      llvm::Expected<TileSizes> backward =
+          gpuTiles(**gradient, *target, overrides);
+      if (!backward)
+        return fail(backward.takeError());
+      backwardTiles = *backward;
+    }
   }
 
   ReportProblem problem;
@@ -100,8 +169,10 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   config.shape.seqK = shape->seqK;
   // The backward as each target compiles it: the CPU sums dQ in dq_accum,
   // a GPU recomputes it (tileForNvidia).
-  bool sumDq = opts.target == "cpu";
-  IOReport r = computeIOReport(config, problem, *tiles, *sram, sumDq);
+  bool sumDq = !gpu;
+  IOReport r = computeIOReport(config, problem, forwardTiles, *sram, sumDq);
+  r.backward =
+      computeIOReport(config, problem, backwardTiles, *sram, sumDq).backward;
 
   int64_t d = std::max(config.shape.headDim, config.shape.headDimV);
   int64_t words = *sram / 4;
@@ -115,12 +186,26 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   out << llvm::formatv("  target     {0}: on-chip memory M = {1} ({2} fp32 "
                        "words)\n",
                        opts.target, bytesStr(*sram), words);
-  out << llvm::formatv("  tiles      Br = {0}, Bc = {1} (paper: Bc = "
-                       "ceil(M/4d) = {2}, Br = min(Bc, d) = {3}; powers of "
-                       "two in [16, 128]{4})\n",
-                       tiles->blockQ, tiles->blockK, paperBc,
-                       std::min(paperBc, d),
+  std::string compiledFor =
+      gpu ? llvm::formatv("as compiled for {0}: a table measured faster "
+                          "or the paper's rule, halved while a kernel does "
+                          "not fit shared memory; ",
+                          opts.target)
+                .str()
+          : "";
+  out << llvm::formatv("  tiles      Br = {0}, Bc = {1} ({2}paper: Bc = "
+                       "ceil(M/4d) = {3}, Br = min(Bc, d) = {4}; powers of "
+                       "two in [16, 128]{5})\n",
+                       forwardTiles.blockQ, forwardTiles.blockK,
+                       compiledFor, paperBc, std::min(paperBc, d),
                        opts.blockQ || opts.blockK ? "; overridden" : "");
+  if (gpu && gradient) {
+    TileSizes dq = backwardTiles.forDq();
+    out << llvm::formatv("  bwd tiles  dK/dV Br = {0}, Bc = {1}; bwd_dq Br "
+                         "= {2}, Bc = {3}\n",
+                         backwardTiles.blockQ, backwardTiles.blockK,
+                         dq.blockQ, dq.blockK);
+  }
   if (config.hasSeqLensQ || config.hasSeqLensK)
     out << "  note       sequence lengths are run-time data: figures assume "
            "every sequence is full\n";
@@ -136,10 +221,13 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
                                "masked");
   printPass(out, "forward", r.forward, r.conventionForwardFlops,
             r.standardForwardBytes);
-  printPass(out,
-            sumDq ? "backward (dQ summed in dq_accum by bwd_dkdv)"
-                  : "backward (dQ recomputed by bwd_dq)",
-            r.backward, r.conventionBackwardFlops, r.standardBackwardBytes);
+  if (gradient)
+    printPass(out,
+              sumDq ? "backward (dQ summed in dq_accum by bwd_dkdv)"
+                    : "backward (dQ recomputed by bwd_dq)",
+              r.backward, r.conventionBackwardFlops, r.standardBackwardBytes);
+  else
+    out << "backward: none: " << noBackward << "\n";
   out << llvm::formatv("theorem 2    N^2 d^2 / M = {0} (the order of "
                        "FlashAttention's HBM accesses)\n",
                        bytesStr(r.theorem2Bytes));

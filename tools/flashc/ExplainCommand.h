@@ -15,7 +15,8 @@ namespace flashc::tool {
 struct ExplainOptions {
   /// Sizes, as for `flashc run` (only the size fields are read).
   RunOptions sizes;
-  /// Target whose on-chip memory sizes the tiles: cpu, sm_80, sm_90.
+  /// cpu: tiles by the paper's rule from the on-chip memory; a GPU (sm_80,
+  /// sm_90, sm_90a): the tiles flashc compiles at for it (tileForNvidia).
   std::string target = "cpu";
   /// Tile size overrides (0: tile selection chooses).
   int64_t blockQ = 0, blockK = 0;

@@ -259,7 +259,9 @@ int realMain(int argc, char **argv) {
           ->check(positiveInteger());
   explain
       ->add_option("--target", explainOpts.target,
-                   "whose on-chip memory sizes the tiles: cpu, sm_80, sm_90")
+                   "cpu (the paper's tiles for its on-chip memory), or a "
+                   "GPU whose compiled tiles to report: sm_80, sm_90, "
+                   "sm_90a")
       ->capture_default_str();
   explain->add_option("--block-q", explainOpts.blockQ, "override Br")
       ->check(positiveInteger());
