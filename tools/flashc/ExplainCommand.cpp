@@ -58,6 +58,7 @@ void printPass(llvm::raw_ostream &out, llvm::StringRef name,
                        bytesStr(standardBytes),
                        total > 0 ? standardBytes / total : 0.0);
 }
+
 /// The module the backward figures describe: a gradient spec itself, a
 /// forward spec's gradient (withGradientFunction, as `flashc run --grad`);
 /// or, as an error, why a forward spec has none (its diagnostics captured,
@@ -67,12 +68,12 @@ gradientModule(SpecFile &spec) {
   if (llvm::isa<attn::AttentionGradOp>(spec.attentionOp()))
     return mlir::OwningOpRef<mlir::ModuleOp>(spec.module().clone());
   std::string firstDiagnostic;
-  mlir::ScopedDiagnosticHandler capture(
-      spec.module().getContext(), [&](mlir::Diagnostic &diagnostic) {
-        if (firstDiagnostic.empty())
-          firstDiagnostic = diagnostic.str();
-        return mlir::success();
-      });
+  mlir::ScopedDiagnosticHandler capture(spec.module().getContext(),
+                                        [&](mlir::Diagnostic &diagnostic) {
+                                          if (firstDiagnostic.empty())
+                                            firstDiagnostic = diagnostic.str();
+                                          return mlir::success();
+                                        });
   auto gradient = withGradientFunction(spec.module());
   if (!gradient && !firstDiagnostic.empty()) {
     llvm::consumeError(gradient.takeError());
@@ -81,15 +82,35 @@ gradientModule(SpecFile &spec) {
   return gradient;
 }
 
-/// The tiles flashc compiles \p module at for the GPU \p target (bwd_dq's
-/// apart), as `flashc compile` and `flashc run` do.
-llvm::Expected<TileSizes> gpuTiles(mlir::ModuleOp module,
-                                   const nvidia::TargetInfo &target,
-                                   TileSizes overrides) {
-  auto tiled = nvidia::tileForNvidia(module, target, overrides);
-  if (!tiled)
-    return tiled.takeError();
-  return nvidia::kernelTiles(**tiled);
+/// The tiles flashc compiles for a GPU target, as `flashc compile` and
+/// `flashc run` do: the forward's as \p spec compiles, the backward's
+/// (bwd_dq's apart) as \p gradient does (null: no backward).
+struct CompiledTiles {
+  TileSizes forward, backward;
+};
+
+llvm::Expected<CompiledTiles> gpuTiles(SpecFile &spec, mlir::ModuleOp gradient,
+                                       llvm::StringRef chip,
+                                       TileSizes overrides) {
+  llvm::Expected<nvidia::TargetInfo> target = nvidia::TargetInfo::get(chip);
+  if (!target)
+    return target.takeError();
+  auto tilesOf = [&](mlir::ModuleOp module) -> llvm::Expected<TileSizes> {
+    auto tiled = nvidia::tileForNvidia(module, *target, overrides);
+    if (!tiled)
+      return tiled.takeError();
+    return nvidia::kernelTiles(**tiled);
+  };
+  llvm::Expected<TileSizes> forward = tilesOf(spec.module());
+  if (!forward)
+    return forward.takeError();
+  // A gradient spec's kernels, the forward among them, are one compilation.
+  if (!gradient || llvm::isa<attn::AttentionGradOp>(spec.attentionOp()))
+    return CompiledTiles{*forward, *forward};
+  llvm::Expected<TileSizes> backward = tilesOf(gradient);
+  if (!backward)
+    return backward.takeError();
+  return CompiledTiles{*forward, *backward};
 }
 } // namespace
 
@@ -99,8 +120,7 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   mlir::Type layoutType;
   if (auto fwd = llvm::dyn_cast<attn::AttentionOp>(spec.attentionOp()))
     layoutType = fwd.getLayout() ? fwd.getLayout().getType() : nullptr;
-  else if (auto bwd =
-               llvm::dyn_cast<attn::AttentionGradOp>(spec.attentionOp()))
+  else if (auto bwd = llvm::dyn_cast<attn::AttentionGradOp>(spec.attentionOp()))
     layoutType = bwd.getLayout() ? bwd.getLayout().getType() : nullptr;
   llvm::Expected<ConcreteShape> shape =
       resolveShape(config, layoutType, opts.sizes);
@@ -130,30 +150,17 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   if (!gradient)
     noBackward = llvm::toString(gradient.takeError());
   bool gpu = opts.target != "cpu";
-  TileSizes forwardTiles = *tiles, backwardTiles = *tiles;
+  CompiledTiles compiled{*tiles, *tiles};
   if (gpu) {
-    auto fail = [&](llvm::Error e) {
-      err << "flashc explain: error: " << llvm::toString(std::move(e))
+    llvm::Expected<CompiledTiles> chosen =
+        gpuTiles(spec, gradient ? **gradient : mlir::ModuleOp(), opts.target,
+                 {opts.blockQ, opts.blockK});
+    if (!chosen) {
+      err << "flashc explain: error: " << llvm::toString(chosen.takeError())
           << "\n";
       return kExitFailure;
-    };
-    llvm::Expected<nvidia::TargetInfo> target =
-        nvidia::TargetInfo::get(opts.target);
-    if (!target)
-      return fail(target.takeError());
-    TileSizes overrides{opts.blockQ, opts.blockK};
-    llvm::Expected<TileSizes> forward =
-        gpuTiles(spec.module(), *target, overrides);
-    if (!forward)
-      return fail(forward.takeError());
-    forwardTiles = backwardTiles = *forward;
-    if (gradient) {
-      llvm::Expected<TileSizes> backward =
-          gpuTiles(**gradient, *target, overrides);
-      if (!backward)
-        return fail(backward.takeError());
-      backwardTiles = *backward;
     }
+    compiled = *chosen;
   }
 
   ReportProblem problem;
@@ -170,9 +177,9 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   // The backward as each target compiles it: the CPU sums dQ in dq_accum,
   // a GPU recomputes it (tileForNvidia).
   bool sumDq = !gpu;
-  IOReport r = computeIOReport(config, problem, forwardTiles, *sram, sumDq);
-  r.backward =
-      computeIOReport(config, problem, backwardTiles, *sram, sumDq).backward;
+  IOReport r = computeIOReport(config, problem, compiled.forward, *sram, sumDq);
+  r.backward = computeIOReport(config, problem, compiled.backward, *sram, sumDq)
+                   .backward;
 
   int64_t d = std::max(config.shape.headDim, config.shape.headDimV);
   int64_t words = *sram / 4;
@@ -180,9 +187,9 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   out << "flashc explain: " << spec.path() << "\n";
   out << llvm::formatv("  shape      B={0} Hq={1} Hkv={2} Nq={3} Nk={4} D={5} "
                        "Dv={6} {7}\n",
-                       shape->batch, shape->headsQ, shape->headsKV,
-                       shape->seqQ, shape->seqK, config.shape.headDim,
-                       config.shape.headDimV, config.elementType);
+                       shape->batch, shape->headsQ, shape->headsKV, shape->seqQ,
+                       shape->seqK, config.shape.headDim, config.shape.headDimV,
+                       config.elementType);
   out << llvm::formatv("  target     {0}: on-chip memory M = {1} ({2} fp32 "
                        "words)\n",
                        opts.target, bytesStr(*sram), words);
@@ -196,14 +203,14 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   out << llvm::formatv("  tiles      Br = {0}, Bc = {1} ({2}paper: Bc = "
                        "ceil(M/4d) = {3}, Br = min(Bc, d) = {4}; powers of "
                        "two in [16, 128]{5})\n",
-                       forwardTiles.blockQ, forwardTiles.blockK,
+                       compiled.forward.blockQ, compiled.forward.blockK,
                        compiledFor, paperBc, std::min(paperBc, d),
                        opts.blockQ || opts.blockK ? "; overridden" : "");
   if (gpu && gradient) {
-    TileSizes dq = backwardTiles.forDq();
+    TileSizes dq = compiled.backward.forDq();
     out << llvm::formatv("  bwd tiles  dK/dV Br = {0}, Bc = {1}; bwd_dq Br "
                          "= {2}, Bc = {3}\n",
-                         backwardTiles.blockQ, backwardTiles.blockK,
+                         compiled.backward.blockQ, compiled.backward.blockK,
                          dq.blockQ, dq.blockK);
   }
   if (config.hasSeqLensQ || config.hasSeqLensK)
