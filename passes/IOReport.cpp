@@ -107,22 +107,19 @@ void forEachVisitedPair(
                             });
 }
 
-IOReport computeIOReport(const attn::AttentionConfig &cfg,
-                         const ReportProblem &p, TileSizes tiles,
-                         int64_t sramBytes, bool sumDq) {
-  IOReport r;
-  r.tiles = tiles;
-  r.sramBytes = sramBytes;
+namespace {
+/// Figures of the forward kernel at \p tiles.
+PassFigures forwardFigures(const attn::AttentionConfig &cfg,
+                           const ReportProblem &p, TileSizes tiles) {
   PairWalker walker(cfg, p, tiles);
   const int64_t br = tiles.blockQ, bc = tiles.blockK;
   const int64_t d = cfg.shape.headDim, dv = cfg.shape.headDimV;
   const double e = elementBytes(cfg.elementType);
-  const int64_t group = p.headsQ / p.headsKV;
   const int64_t qBlocks = ceilDiv(p.seqQ, br), kBlocks = ceilDiv(p.seqK, bc);
   const int64_t pairs = p.batch * p.headsQ * qBlocks * kBlocks;
 
   // Forward: one CTA per (b, h, query tile).
-  PassFigures &f = r.forward;
+  PassFigures f;
   f.blocks.total = pairs;
   f.onChipBytes = static_cast<int64_t>(e * (br * d + bc * d + bc * dv)) +
                   4 * (br * bc + br * dv + 3 * br);
@@ -143,12 +140,26 @@ IOReport computeIOReport(const attn::AttentionConfig &cfg,
         f.hbmWriteBytes += (e * dv + 4) * outRows;
       }
   }
+  return f;
+}
+
+/// Figures of the backward kernels at \p tiles (bwd_dq's: tiles.forDq()).
+PassFigures backwardFigures(const attn::AttentionConfig &cfg,
+                            const ReportProblem &p, TileSizes tiles,
+                            bool sumDq) {
+  PairWalker walker(cfg, p, tiles);
+  const int64_t br = tiles.blockQ, bc = tiles.blockK;
+  const int64_t d = cfg.shape.headDim, dv = cfg.shape.headDimV;
+  const double e = elementBytes(cfg.elementType);
+  const int64_t group = p.headsQ / p.headsKV;
+  const int64_t qBlocks = ceilDiv(p.seqQ, br), kBlocks = ceilDiv(p.seqK, bc);
+  const int64_t pairs = p.batch * p.headsQ * qBlocks * kBlocks;
 
   // Backward: bwd_prep, then bwd_dkdv (one CTA per (b, KV head, key tile),
   // looping over the group's query heads), then bwd_dq: with sumDq, bwd_dkdv
   // adds each pair's dQ into the f32 dq_accum and bwd_dq converts it; else
   // bwd_dq walks the pairs again as the forward does, at its own tiles.
-  PassFigures &g = r.backward;
+  PassFigures g;
   const TileSizes dqTiles = tiles.forDq();
   const int64_t dqBr = dqTiles.blockQ, dqBc = dqTiles.blockK;
   const int64_t dqQBlocks = ceilDiv(p.seqQ, dqBr);
@@ -217,6 +228,20 @@ IOReport computeIOReport(const attn::AttentionConfig &cfg,
         g.hbmWriteBytes += e * (d + dv) * rows;
       }
   }
+  return g;
+}
+} // namespace
+
+IOReport computeIOReport(const attn::AttentionConfig &cfg,
+                         const ReportProblem &p, TileSizes forwardTiles,
+                         TileSizes backwardTiles, int64_t sramBytes,
+                         bool sumDq) {
+  IOReport r;
+  r.sramBytes = sramBytes;
+  r.forward = forwardFigures(cfg, p, forwardTiles);
+  r.backward = backwardFigures(cfg, p, backwardTiles, sumDq);
+  const int64_t d = cfg.shape.headDim, dv = cfg.shape.headDimV;
+  const double e = elementBytes(cfg.elementType);
 
   // The field's conventions and standard attention, per (b, h) times B Hq.
   const double bh = static_cast<double>(p.batch) * p.headsQ;

@@ -46,7 +46,6 @@ struct PassFigures {
 };
 
 struct IOReport {
-  TileSizes tiles;
   int64_t sramBytes = 0;
   PassFigures forward, backward;
   /// The FlashAttention convention's FLOPs (4 B H Nq Nk D per forward, half
@@ -70,12 +69,21 @@ void forEachVisitedPair(
 
 /// Computes the report. `config` supplies masks, dims D/Dv and the element
 /// type; `problem` the concrete sizes (which must agree with config's static
-/// ones: callers check). `sumDq`: the backward form whose dK/dV kernel sums
-/// dQ in dq_accum (the CPU's), else the one whose bwd_dq recomputes it (the
-/// GPU's; TilingOptions::sumDq).
+/// ones: callers check). The forward kernel runs at `forwardTiles`, the
+/// backward's at `backwardTiles` (bwd_dq's: its forDq()). `sumDq`: the
+/// backward form whose dK/dV kernel sums dQ in dq_accum (the CPU's), else
+/// the one whose bwd_dq recomputes it (the GPU's; TilingOptions::sumDq).
 IOReport computeIOReport(const attn::AttentionConfig &config,
-                         const ReportProblem &problem, TileSizes tiles,
-                         int64_t sramBytes, bool sumDq);
+                         const ReportProblem &problem, TileSizes forwardTiles,
+                         TileSizes backwardTiles, int64_t sramBytes,
+                         bool sumDq);
+
+/// The report with every kernel at `tiles` (bwd_dq's: tiles.forDq()).
+inline IOReport computeIOReport(const attn::AttentionConfig &config,
+                                const ReportProblem &problem, TileSizes tiles,
+                                int64_t sramBytes, bool sumDq) {
+  return computeIOReport(config, problem, tiles, tiles, sramBytes, sumDq);
+}
 
 } // namespace flashc
 

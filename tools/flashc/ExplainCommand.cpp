@@ -177,9 +177,8 @@ int explainSpec(SpecFile &spec, const ExplainOptions &opts,
   // The backward as each target compiles it: the CPU sums dQ in dq_accum,
   // a GPU recomputes it (tileForNvidia).
   bool sumDq = !gpu;
-  IOReport r = computeIOReport(config, problem, compiled.forward, *sram, sumDq);
-  r.backward = computeIOReport(config, problem, compiled.backward, *sram, sumDq)
-                   .backward;
+  IOReport r = computeIOReport(config, problem, compiled.forward,
+                               compiled.backward, *sram, sumDq);
 
   int64_t d = std::max(config.shape.headDim, config.shape.headDimV);
   int64_t words = *sram / 4;
